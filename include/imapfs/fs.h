@@ -1,0 +1,44 @@
+/* fs: the filesystem of SPEC §2 as libfuse low-level operations.  It owns
+ * the inode table and the in-memory view of mailboxes and messages, asks
+ * cache_block for content and the imap_pool for everything else.
+ * Locking: one mutex per struct fs protects the inode table and every
+ * mailbox listing; it is never held across network I/O or a fuse_reply_*.
+ * Errors are -errno inside and become fuse_reply_err only at the op entry
+ * points. */
+#ifndef IMAPFS_FS_H
+#define IMAPFS_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct fuse_lowlevel_ops;
+struct imap_pool;
+struct cache_block;
+
+struct fs_config {
+	struct imap_pool *pool;    /* borrowed */
+	struct cache_block *cache; /* borrowed */
+	uid_t uid;                 /* owner shown for every file */
+	gid_t gid;
+	unsigned list_ttl_s; /* a listing older than this is refreshed (10) */
+	double attr_timeout_s; /* kernel entry/attr cache for messages */
+};
+
+struct fs;
+
+struct fs *fs_new(const struct fs_config *cfg);
+void fs_free(struct fs **fs);
+
+/* Loads the mailbox tree (LIST) so the mount answers at once and failures
+ * reach the shell before mounting.  0 or -errno with a reason in err. */
+int fs_load(struct fs *fs, char *err, size_t errlen);
+
+/* The operations; fuse_session_new's userdata must be the struct fs. */
+const struct fuse_lowlevel_ops *fs_ops(void);
+
+/* True for names desktops and shells probe for (SPEC §2): answered with
+ * ENOENT locally, never created as mailboxes. */
+bool fs_is_probe_name(const char *name);
+
+#endif

@@ -1,0 +1,118 @@
+/* imap_conn: one authenticated IMAP connection and the commands imapfs
+ * sends on it.  Commands are synchronous and pipelined where it pays
+ * (the caller never sees tags).  A connection belongs to one thread at a
+ * time (see imap_pool); it holds no locks.
+ *
+ * Security rules enforced here (RFC 8314, RFC 3501 §6.2, RFC 2595):
+ *  - imap:// always upgrades with STARTTLS; no STARTTLS capability, a NO
+ *    or BAD to it, or bytes pipelined after its OK are fatal errors;
+ *  - credentials are never sent before TLS, PREAUTH on a plain connection
+ *    is refused, LOGINDISABLED is honoured;
+ *  - AUTHENTICATE PLAIN (with SASL-IR when offered), else LOGIN;
+ *  - every string put on the wire is checked: CR, LF and NUL are refused
+ *    (-EINVAL), other bytes are quoted or sent as a literal.
+ * Errors are -errno, mapped from IMAP outcomes by imap_status_errno(). */
+#ifndef IMAPFS_IMAP_CONN_H
+#define IMAPFS_IMAP_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "imapfs/imap_parser.h"
+
+struct imap_conn_opts {
+	const char *host;
+	const char *port;
+	bool implicit_tls; /* imaps://; otherwise mandatory STARTTLS */
+	const char *cafile; /* NULL: system store */
+	int timeout_ms;     /* bound of every single network wait */
+	const char *user;
+	const char *password;
+};
+
+struct imap_conn;
+
+/* Connects, secures, reads capabilities and logs in.  Returns 0, or -errno
+ * with a one-line reason for "imapfs: <reason>" in err, e.g. -EACCES
+ * "authentication failed for USER at HOST", -EPROTO "server HOST does not
+ * offer STARTTLS; refusing to send credentials in clear text". */
+int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err,
+		   size_t errlen);
+
+/* Sends LOGOUT (best effort, bounded by the timeout), closes and frees;
+ * NULLs the pointer.  NULL is fine. */
+void imap_conn_close(struct imap_conn **c);
+
+/* Capability names as the server announced them, compared
+ * case-insensitively ("UIDPLUS", "AUTH=PLAIN"). */
+bool imap_conn_has_cap(const struct imap_conn *c, const char *cap);
+/* True once the transport failed or the server said BYE: close it. */
+bool imap_conn_is_broken(const struct imap_conn *c);
+/* The last failure's reason (empty string if none). */
+const char *imap_conn_error(const struct imap_conn *c);
+/* A small number unique per connection, for traces. */
+unsigned imap_conn_id(const struct imap_conn *c);
+
+/* LIST "" "*".  Names are raw (modified UTF-7, as on the wire); decoding
+ * and sanitizing them is the caller's job. */
+enum {
+	IMAP_LIST_NOSELECT = 1u << 0,
+	IMAP_LIST_NOINFERIORS = 1u << 1,
+	IMAP_LIST_NONEXISTENT = 1u << 2,
+};
+struct imap_list_entry {
+	char *name;
+	char delim; /* 0 when the server said NIL (flat namespace) */
+	unsigned flags;
+};
+int imap_conn_list(struct imap_conn *c, struct imap_list_entry **v_r, size_t *n_r);
+void imap_list_free(struct imap_list_entry **v, size_t n);
+
+/* EXAMINE name (read-only select).  Skipped when name is already selected
+ * and fresh is false; the status is then the one last seen. */
+struct imap_mbox_status {
+	uint32_t uidvalidity;
+	uint32_t uidnext; /* 0 if the server did not say */
+	uint32_t exists;
+	uint64_t highestmodseq; /* 0 without CONDSTORE */
+};
+int imap_conn_examine(struct imap_conn *c, const char *name, bool fresh,
+		      struct imap_mbox_status *st_r);
+/* The selected mailbox's raw name, or NULL. */
+const char *imap_conn_selected(const struct imap_conn *c);
+
+/* UID FETCH lo:hi (UID FLAGS INTERNALDATE RFC822.SIZE
+ *   BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)]) in the selected mailbox;
+ * hi 0 means '*'.  cb is called once per message, in server order; its
+ * pointers are valid only during the call; a non-zero return from cb
+ * stops the walk (the response is still read to its end) and is returned.
+ * FETCH responses lacking UID, INTERNALDATE or RFC822.SIZE are skipped
+ * with a warning. */
+struct imap_msg_meta {
+	uint32_t uid;
+	time_t internaldate;
+	uint64_t size;       /* RFC822.SIZE */
+	const char *flags;   /* space-separated, e.g. "\\Seen $Label1"; "" if none */
+	const char *headers; /* raw header block fetched, may be empty */
+	size_t headers_len;
+};
+typedef int (*imap_meta_cb)(void *arg, const struct imap_msg_meta *m);
+int imap_conn_fetch_meta(struct imap_conn *c, uint32_t lo, uint32_t hi, imap_meta_cb cb,
+			 void *arg);
+
+/* UID FETCH uid BODY.PEEK[]<off.len> in the selected mailbox: copies the
+ * returned bytes (at most len) into buf and sets *got_r; fewer than len
+ * means the message ended.  -ENOENT if the server returned no such UID
+ * (expunged).  Never sets \Seen. */
+int imap_conn_fetch_body(struct imap_conn *c, uint32_t uid, uint64_t off, size_t len, char *buf,
+			 size_t *got_r);
+
+/* The one mapping of IMAP outcomes to errno: OK 0; NO -EIO, or by code
+ * (AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES, NONEXISTENT -ENOENT,
+ * ALREADYEXISTS -EEXIST, NOPERM -EACCES, OVERQUOTA -EDQUOT, LIMIT/INUSE/
+ * UNAVAILABLE -EAGAIN, CANNOT -EINVAL); BAD -EPROTO; BYE -ECONNRESET. */
+int imap_status_errno(enum imap_status st, const char *code);
+
+#endif

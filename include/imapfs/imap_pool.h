@@ -1,0 +1,26 @@
+/* imap_pool: up to N authenticated connections shared by the FUSE worker
+ * threads.  A connection checked out with imap_pool_get belongs to the
+ * caller alone until imap_pool_put.  Connections are opened on demand and
+ * a broken one is replaced by a new one at the next get. */
+#ifndef IMAPFS_IMAP_POOL_H
+#define IMAPFS_IMAP_POOL_H
+
+#include "imapfs/imap_conn.h"
+
+struct imap_pool;
+
+/* Copies o (including the password, wiped at free).  first, when not NULL,
+ * is an open connection the pool adopts. */
+struct imap_pool *imap_pool_new(const struct imap_conn_opts *o, unsigned max,
+				struct imap_conn *first);
+/* Logs every connection out and frees; NULLs the pointer. */
+void imap_pool_free(struct imap_pool **p);
+
+/* Checks a connection out, preferring an idle one with mailbox (raw name,
+ * may be NULL) selected; opens a new one while fewer than max exist; else
+ * waits for one to come back.  Returns 0 or the -errno of a failed open. */
+int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r);
+/* Returns a connection; a broken one is closed instead. */
+void imap_pool_put(struct imap_pool *p, struct imap_conn *c);
+
+#endif

@@ -1,0 +1,31 @@
+# packages_install GROUP...: apt-get installs the Debian 12 packages of the
+# groups that are not installed yet (nothing is fetched when all are).
+# Groups: build (compile imapfs), test (suites, demo), bench (benchmarks).
+packages_build=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
+	libgmime-3.0-dev libglib2.0-dev libssl-dev check)
+packages_test=(dovecot-imapd openssl python3 attr clang libclang-rt-14-dev)
+# npm (for the test corpus) may come from elsewhere than Debian: only a
+# machine without any npm gets Debian's.
+command -v npm >/dev/null 2>&1 || packages_test+=(npm)
+packages_bench=(isync time rsync)
+
+packages_install() {
+	local want=() missing=() g p
+	for g in "$@"; do
+		local -n list="packages_$g"
+		want+=("${list[@]}")
+	done
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	echo "installing: ${missing[*]}"
+	apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"${missing[@]}" >/dev/null
+}
