@@ -8,15 +8,20 @@
 
 struct url {
 	bool implicit_tls; /* imaps:// */
-	char *user;        /* percent-decoded, never empty */
-	char *host;        /* without IPv6 brackets */
-	char *port;        /* decimal; "993" or "143" when not given */
+	char *user;	   /* percent-decoded, never empty */
+	char *host;	   /* without IPv6 brackets; an IDN in ASCII (punycode) */
+	char *port;	   /* decimal; "993" or "143" when not given */
 };
 
-/* Returns 0, or -EINVAL with a one-line reason in err (e.g. "unsupported
- * scheme 'http' in SERVER; use imaps://USER@HOST").  Rejects a missing user
- * or host, a path other than "/", a query, a password in the URL, a port
- * outside 1..65535 and control characters in user or host. */
+/* Parses s (RFC 3986, scheme case-insensitive).  Returns 0, or -EINVAL with
+ * a one-line reason in err (e.g. "unsupported scheme 'http' in SERVER; use
+ * imaps://USER@HOST[:PORT]") that never quotes the user or anything after
+ * it.  Rejects a missing user or host, a password in the URL (even an empty
+ * one), ";AUTH=" parameters, a path other than "/", a query or fragment, a
+ * port outside 1..65535 (an empty port means the default), control
+ * characters in user or host, and a host that is neither a name nor an
+ * address (so "me@example.org@host" asks for %40).  On error *u is left
+ * empty; url_clear is always safe. */
 int url_parse(const char *s, struct url *u, char *err, size_t errlen);
 void url_clear(struct url *u);
 

@@ -38,13 +38,19 @@ void buf_appends(struct buf *b, const char *s)
 
 void buf_appendf(struct buf *b, const char *fmt, ...)
 {
+	char small[256];
 	va_list ap;
 
+	/* Most strings fit in small; only longer ones are formatted twice. */
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		abort();
+	if ((size_t)n < sizeof(small)) {
+		buf_append(b, small, (size_t)n);
+		return;
+	}
 	buf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
