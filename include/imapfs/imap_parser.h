@@ -1,7 +1,20 @@
 /* imap_parser: a resumable parser of IMAP server responses (RFC 3501/9051)
  * with hard limits.  Bytes may be fed in any split, one at a time if need
  * be; nothing is read past what was fed and no input can crash it.  The
- * parser knows nothing of sockets. */
+ * parser knows nothing of sockets.
+ *
+ * What it accepts: lines end in CRLF, and a bare LF is tolerated as isync
+ * and Dovecot do; a CR anywhere else or a NUL outside a literal is an error.
+ * A line of a data response ending in {N} or ~{N} (a token of its own,
+ * outside a quoted string) is followed by exactly N literal bytes, then the
+ * line goes on.
+ * Status and continuation responses are always one line: their text may end
+ * in "{5}" without meaning a literal.  Tokens are separated by exactly one
+ * SP; a trailing SP at the end of a data response is tolerated (some servers
+ * send "* SEARCH ").  An atom holding "[" runs to the matching "]", spaces,
+ * parentheses and quoted strings included, then goes on with atom
+ * characters: BODY[HEADER.FIELDS (SUBJECT)]<0> is one atom.  Quoted strings
+ * allow only the escapes \" and \\. */
 #ifndef IMAPFS_IMAP_PARSER_H
 #define IMAPFS_IMAP_PARSER_H
 
@@ -27,8 +40,8 @@ struct imap_arg {
 };
 
 enum imap_resp_type {
-	IMAP_RESP_UNTAGGED,     /* "* ..." */
-	IMAP_RESP_TAGGED,       /* "TAG ..." */
+	IMAP_RESP_UNTAGGED,	/* "* ..." */
+	IMAP_RESP_TAGGED,	/* "TAG ..." */
 	IMAP_RESP_CONTINUATION, /* "+ ..." */
 };
 
@@ -46,10 +59,13 @@ struct imap_resp {
 	char *tag; /* tagged only */
 	enum imap_status status;
 	/* Status responses: the response code atom, upper-cased ("CAPABILITY",
-	 * "UIDVALIDITY", ...) and its argument text up to ']' (or NULL). */
+	 * "UIDVALIDITY", ...) and its argument text up to the matching ']'
+	 * (each NULL when absent). */
 	char *code;
 	char *code_arg;
-	/* Status and continuation responses: the free text (never NULL). */
+	/* Status and continuation responses: the free text (never NULL; ""
+	 * for data responses).  A continuation's text is everything after
+	 * "+ ", uninterpreted (it may be base64). */
 	char *text;
 	/* Data responses: every token after "*", e.g. "12" "FETCH" (...). */
 	struct imap_arg *args;
@@ -60,13 +76,22 @@ struct imap_parser_limits {
 	size_t max_line;      /* bytes of one line, literals excluded */
 	uint64_t max_literal; /* bytes of one literal */
 	uint64_t max_total;   /* bytes of one whole response */
-	unsigned max_depth;   /* nesting of parenthesized lists */
+	/* Nesting of parenthesized lists; values above 1000 act as 1000, as
+	 * the parse recurses once per level. */
+	unsigned max_depth;
+	/* Tokens (atoms, strings, literals, lists) in one response: bounds the
+	 * memory a response of many tiny tokens costs.  0 means the default,
+	 * so that initializers written before this field stay safe. */
+	size_t max_args;
 };
+
+/* About what one max_line of "1 2 3 ..." holds (a SEARCH of a big folder). */
+#define IMAP_PARSER_DEFAULT_MAX_ARGS (1u << 19)
 
 #define IMAP_PARSER_DEFAULT_LIMITS                                                                 \
 	{                                                                                          \
-		.max_line = 1u << 20, .max_literal = 64u << 20, .max_total = 80u << 20,              \
-		.max_depth = 64                                                                    \
+		.max_line = 1u << 20, .max_literal = 64u << 20, .max_total = 80u << 20,            \
+		.max_depth = 64, .max_args = IMAP_PARSER_DEFAULT_MAX_ARGS                          \
 	}
 
 enum imap_parse_result {
@@ -77,7 +102,7 @@ enum imap_parse_result {
 
 struct imap_parser;
 
-/* lim NULL means IMAP_PARSER_DEFAULT_LIMITS. */
+/* lim NULL means IMAP_PARSER_DEFAULT_LIMITS.  NULL on out of memory. */
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *lim);
 void imap_parser_free(struct imap_parser **p);
 
@@ -87,7 +112,7 @@ void imap_parser_free(struct imap_parser **p);
  * the limit ...") and every later call returns ERROR. */
 enum imap_parse_result imap_parser_feed(struct imap_parser *p, const char *data, size_t len,
 					size_t *used_r, struct imap_resp **resp_r);
-const char *imap_parser_error(const struct imap_parser *p);
+const char *imap_parser_error(const struct imap_parser *p); /* "" if none */
 
 void imap_resp_free(struct imap_resp **r);
 
@@ -95,6 +120,7 @@ void imap_resp_free(struct imap_resp **r);
 bool imap_arg_is_atom(const struct imap_arg *a, const char *atom);
 /* Atom, string or literal contents; NULL for NIL and lists. */
 const char *imap_arg_str(const struct imap_arg *a);
+/* Atoms only, all digits (no sign), in range; *v_r untouched on false. */
 bool imap_arg_u32(const struct imap_arg *a, uint32_t *v_r);
 bool imap_arg_u64(const struct imap_arg *a, uint64_t *v_r);
 
