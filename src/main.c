@@ -1,0 +1,258 @@
+/* main: the daemon's life.  Everything that can fail for a reason the user
+ * can fix (options, password, network, TLS, login, mount point) is done
+ * before mounting and reported as one line "imapfs: ..." with exit 1 (2 for
+ * usage); only then does the process mount, go to the background and serve.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imapfs/cache_block.h"
+#include "imapfs/fs.h"
+#include "imapfs/imap_conn.h"
+#include "imapfs/imap_pool.h"
+#include "imapfs/log.h"
+#include "imapfs/mail_name.h"
+#include "imapfs/opts.h"
+#include "imapfs/secret.h"
+
+#define MAIN_ERRLEN 512
+/* In-memory block cache until the on-disk cache of SPEC §5 lands. */
+#define MAIN_CACHE_BYTES (64u << 20)
+
+static const char main_usage[] =
+	"usage: imapfs [OPTIONS] SERVER MOUNTPOINT\n"
+	"\n"
+	"Mounts the IMAP account SERVER at MOUNTPOINT: mailboxes are directories,\n"
+	"messages are 'YYYY-MM-DD SUBJECT [UID].eml' files.\n"
+	"\n"
+	"SERVER:\n"
+	"    imaps://USER@HOST[:PORT]    implicit TLS (default port 993)\n"
+	"    imap://USER@HOST[:PORT]     STARTTLS, mandatory (default port 143)\n"
+	"\n"
+	"Options:\n"
+	"    -f                          stay in the foreground\n"
+	"    -d                          debug: foreground, protocol trace on stderr\n"
+	"    -o password_command=CMD     the first line CMD prints is the password\n"
+	"    -o cafile=FILE              trust the PEM certificates in FILE\n"
+	"    -o timeout=SECONDS          deadline of any network wait (30)\n"
+	"    -o connections=N            IMAP connections in the pool, 1..32 (4)\n"
+	"    -h, --help                  this text\n"
+	"    -V, --version               the version\n"
+	"\n"
+	"The password comes from password_command, $IMAPFS_PASSWORD, ~/.netrc or a\n"
+	"prompt, in that order.  Unmount with: fusermount3 -u MOUNTPOINT\n"
+	"See imapfs(1).\n";
+
+/* The last message libfuse logged, so that a libfuse failure before the
+ * mount is ready is still reported as one line.  Written only before
+ * threads start. */
+static char main_fuse_msg[MAIN_ERRLEN];
+static bool main_fuse_quiet = true;
+
+static void main_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char msg[MAIN_ERRLEN];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (main_fuse_quiet) {
+		snprintf(main_fuse_msg, sizeof(main_fuse_msg), "%s", msg);
+		return;
+	}
+	if (level <= FUSE_LOG_WARNING)
+		log_warnx("%s", msg);
+	else
+		log_debug(LOG_FS, "%s", msg);
+}
+
+static int main_check_mountpoint(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (stat(path, &st) < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			snprintf(err, errlen, "mount point %s does not exist; create it with mkdir",
+				 path);
+		else
+			snprintf(err, errlen, "mount point %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "mount point %s is not a directory", path);
+		return -ENOTDIR;
+	}
+	d = opendir(path);
+	if (!d) {
+		int e = errno;
+		snprintf(err, errlen, "mount point %s: %s", path, strerror(e));
+		return -e;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			snprintf(err, errlen,
+				 "mount point %s is not empty; choose an empty directory", path);
+			ret = -ENOTEMPTY;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static int main_serve(struct fuse_session *se)
+{
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	int ret;
+
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	fuse_loop_cfg_set_idle_threads(lc, 4);
+	ret = fuse_session_loop_mt(se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct opts o;
+	char err[MAIN_ERRLEN];
+	char *password = NULL;
+	struct imap_conn *conn = NULL;
+	struct imap_pool *pool = NULL;
+	struct cache_block *cache = NULL;
+	struct fs *fs = NULL;
+	struct fuse_session *se = NULL;
+	int status = 1;
+	int ret;
+
+	fuse_set_log_func(main_fuse_log);
+	ret = opts_parse(argc, argv, &o, &args, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "imapfs: %s (try 'imapfs --help')\n", err);
+		status = 2;
+		goto out_opts;
+	}
+	if (ret == OPTS_EXIT) {
+		if (o.show_help)
+			fputs(main_usage, stdout);
+		else
+			printf("imapfs %s (libfuse %s)\n", IMAPFS_VERSION, fuse_pkgversion());
+		status = 0;
+		goto out_opts;
+	}
+	log_init("imapfs", o.debug ? (LOG_NET | LOG_CACHE | LOG_FS) : 0);
+	/* A peer that closes mid-write must give EPIPE, not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (main_check_mountpoint(o.mountpoint, err, sizeof(err)) < 0)
+		goto out_err;
+	if (secret_get_password(o.password_command, o.url.user, o.url.host, &password, err,
+				sizeof(err)) < 0)
+		goto out_err;
+
+	mail_init();
+	struct imap_conn_opts co = {
+		.host = o.url.host,
+		.port = o.url.port,
+		.implicit_tls = o.url.implicit_tls,
+		.cafile = o.cafile,
+		.timeout_ms = (int)o.timeout_s * 1000,
+		.user = o.url.user,
+		.password = password,
+	};
+	if (imap_conn_open(&co, &conn, err, sizeof(err)) < 0)
+		goto out_mail;
+	pool = imap_pool_new(&co, o.connections, conn);
+	conn = NULL;
+	secret_free(&password); /* the pool keeps its own copy */
+	cache = cache_block_new(MAIN_CACHE_BYTES);
+
+	struct fs_config fc = {
+		.pool = pool,
+		.cache = cache,
+		.uid = getuid(),
+		.gid = getgid(),
+		.list_ttl_s = 10,
+		.attr_timeout_s = 60.0,
+	};
+	fs = fs_new(&fc);
+	if (fs_load(fs, err, sizeof(err)) < 0)
+		goto out_fs;
+
+	char fsname[MAIN_ERRLEN];
+	snprintf(fsname, sizeof(fsname), "-ofsname=imapfs#%s@%s,subtype=imapfs", o.url.user,
+		 o.url.host);
+	if (fuse_opt_add_arg(&args, fsname) < 0) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out_fs;
+	}
+	se = fuse_session_new(&args, fs_ops(), sizeof(struct fuse_lowlevel_ops), fs);
+	if (!se) {
+		snprintf(err, sizeof(err), "%.400s",
+			 main_fuse_msg[0] ? main_fuse_msg : "cannot create the FUSE session");
+		status = 2; /* libfuse refuses only options it does not know */
+		goto out_fs;
+	}
+	if (fuse_set_signal_handlers(se) < 0) {
+		snprintf(err, sizeof(err), "cannot install signal handlers");
+		goto out_session;
+	}
+	if (fuse_session_mount(se, o.mountpoint) < 0) {
+		snprintf(err, sizeof(err), "cannot mount on %.200s: %.250s", o.mountpoint,
+			 main_fuse_msg[0] ? main_fuse_msg : "see the system log");
+		goto out_signals;
+	}
+	main_fuse_quiet = false;
+	/* The mount answers from here on (the kernel queues requests until the
+	 * loop runs), so the shell may get its prompt back. */
+	if (!o.foreground) {
+		if (fuse_daemonize(0) < 0) {
+			snprintf(err, sizeof(err), "cannot go to the background");
+			goto out_unmount;
+		}
+		log_use_syslog(true);
+	}
+	log_info("mounted %s at %s", o.server, o.mountpoint);
+	status = main_serve(se) == 0 ? 0 : 1;
+	log_info("unmounting %s", o.mountpoint);
+	err[0] = '\0';
+
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_fs:
+	fs_free(&fs);
+	cache_block_free(&cache);
+	imap_pool_free(&pool);
+out_mail:
+	imap_conn_close(&conn);
+	mail_shutdown();
+out_err:
+	secret_free(&password);
+	if (err[0] && status != 0)
+		fprintf(stderr, "imapfs: %s\n", err);
+out_opts:
+	fuse_opt_free_args(&args);
+	opts_clear(&o);
+	return status;
+}
