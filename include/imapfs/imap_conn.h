@@ -25,9 +25,9 @@
 struct imap_conn_opts {
 	const char *host;
 	const char *port;
-	bool implicit_tls; /* imaps://; otherwise mandatory STARTTLS */
+	bool implicit_tls;  /* imaps://; otherwise mandatory STARTTLS */
 	const char *cafile; /* NULL: system store */
-	int timeout_ms;     /* bound of every single network wait */
+	int timeout_ms;	    /* bound of every single network wait */
 	const char *user;
 	const char *password;
 };
@@ -35,9 +35,21 @@ struct imap_conn_opts {
 struct imap_conn;
 
 /* Connects, secures, reads capabilities and logs in.  Returns 0, or -errno
- * with a one-line reason for "imapfs: <reason>" in err, e.g. -EACCES
- * "authentication failed for USER at HOST", -EPROTO "server HOST does not
- * offer STARTTLS; refusing to send credentials in clear text". */
+ * with a one-line reason for "imapfs: <reason>" in err:
+ *   the net_connect / net_start_tls errors (net.h);
+ *   -EACCES  "authentication failed for USER at HOST: <server text>"
+ *            (-EAGAIN when the server says [UNAVAILABLE], [INUSE], [LIMIT]);
+ *   -EPROTO  "server HOST does not offer STARTTLS; refusing to send
+ *            credentials in clear text", "server HOST refused STARTTLS: ...",
+ *            "server sent data after STARTTLS response; possible injection
+ *            attack", "server sent PREAUTH before TLS; refusing", a protocol
+ *            error;
+ *   -EOPNOTSUPP when LOGINDISABLED leaves no way to log in;
+ *   -ECONNRESET "server HOST refused the connection: <BYE text>";
+ *   -EINVAL  a user name or password holding CR or LF.
+ * Server text in messages has control and non-ASCII bytes replaced by '?'.
+ * The protocol trace (log_trace) shows LOGIN and AUTHENTICATE arguments as
+ * <redacted>, and literals received by their size only. */
 int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err,
 		   size_t errlen);
 
@@ -55,6 +67,10 @@ const char *imap_conn_error(const struct imap_conn *c);
 /* A small number unique per connection, for traces. */
 unsigned imap_conn_id(const struct imap_conn *c);
 
+/* NOOP: proves the connection alive and lets the server report changes
+ * (EXISTS, EXPUNGE, BYE).  0 or -errno. */
+int imap_conn_noop(struct imap_conn *c);
+
 /* LIST "" "*".  Names are raw (modified UTF-7, as on the wire); decoding
  * and sanitizing them is the caller's job. */
 enum {
@@ -70,8 +86,11 @@ struct imap_list_entry {
 int imap_conn_list(struct imap_conn *c, struct imap_list_entry **v_r, size_t *n_r);
 void imap_list_free(struct imap_list_entry **v, size_t n);
 
-/* EXAMINE name (read-only select).  Skipped when name is already selected
- * and fresh is false; the status is then the one last seen. */
+/* EXAMINE name (read-only select), with (CONDSTORE) when the server has
+ * it so that HIGHESTMODSEQ is reported.  Skipped when name is already
+ * selected and fresh is false; the status is then the one last seen,
+ * kept up to date by EXISTS and EXPUNGE responses.  A failure leaves no
+ * mailbox selected; a server that sends no UIDVALIDITY gets -EPROTO. */
 struct imap_mbox_status {
 	uint32_t uidvalidity;
 	uint32_t uidnext; /* 0 if the server did not say */
@@ -89,30 +108,37 @@ const char *imap_conn_selected(const struct imap_conn *c);
  * pointers are valid only during the call; a non-zero return from cb
  * stops the walk (the response is still read to its end) and is returned.
  * FETCH responses lacking UID, INTERNALDATE or RFC822.SIZE are skipped
- * with a warning. */
+ * with a warning; unsolicited ones (flag updates carrying none of the
+ * items asked for) and UIDs outside lo:hi (a server answers "n:*" with
+ * its highest UID even when that is below n) are skipped silently.
+ * -EINVAL without a selected mailbox or when hi < lo. */
 struct imap_msg_meta {
 	uint32_t uid;
 	time_t internaldate;
-	uint64_t size;       /* RFC822.SIZE */
+	uint64_t size;	     /* RFC822.SIZE */
 	const char *flags;   /* space-separated, e.g. "\\Seen $Label1"; "" if none */
 	const char *headers; /* raw header block fetched, may be empty */
 	size_t headers_len;
 };
 typedef int (*imap_meta_cb)(void *arg, const struct imap_msg_meta *m);
-int imap_conn_fetch_meta(struct imap_conn *c, uint32_t lo, uint32_t hi, imap_meta_cb cb,
-			 void *arg);
+int imap_conn_fetch_meta(struct imap_conn *c, uint32_t lo, uint32_t hi, imap_meta_cb cb, void *arg);
 
 /* UID FETCH uid BODY.PEEK[]<off.len> in the selected mailbox: copies the
  * returned bytes (at most len) into buf and sets *got_r; fewer than len
- * means the message ended.  -ENOENT if the server returned no such UID
- * (expunged).  Never sets \Seen. */
+ * means the message ended (0 at or past its end).  -ENOENT if the server
+ * returned no such UID (expunged); -EPROTO, with nothing copied, when it
+ * returned more than len bytes or bytes from another offset (the
+ * connection stays usable).  FETCH responses for other UIDs are ignored.
+ * Never sets \Seen.  len must be at most UINT32_MAX. */
 int imap_conn_fetch_body(struct imap_conn *c, uint32_t uid, uint64_t off, size_t len, char *buf,
 			 size_t *got_r);
 
-/* The one mapping of IMAP outcomes to errno: OK 0; NO -EIO, or by code
- * (AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES, NONEXISTENT -ENOENT,
- * ALREADYEXISTS -EEXIST, NOPERM -EACCES, OVERQUOTA -EDQUOT, LIMIT/INUSE/
- * UNAVAILABLE -EAGAIN, CANNOT -EINVAL); BAD -EPROTO; BYE -ECONNRESET. */
+/* The one mapping of IMAP outcomes to errno: OK and PREAUTH 0; NO -EIO,
+ * or by code (RFC 5530; AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES,
+ * NONEXISTENT/TRYCREATE/EXPUNGEISSUED -ENOENT, ALREADYEXISTS -EEXIST,
+ * NOPERM -EACCES, OVERQUOTA -EDQUOT, LIMIT/INUSE/UNAVAILABLE -EAGAIN,
+ * CANNOT -EINVAL); BAD -EPROTO; BYE -ECONNRESET; NONE (not a status)
+ * -EPROTO.  code is compared case-insensitively and may be NULL. */
 int imap_status_errno(enum imap_status st, const char *code);
 
 #endif

@@ -13,12 +13,18 @@ struct imap_pool;
  * is an open connection the pool adopts. */
 struct imap_pool *imap_pool_new(const struct imap_conn_opts *o, unsigned max,
 				struct imap_conn *first);
-/* Logs every connection out and frees; NULLs the pointer. */
+/* Logs every connection out and frees; NULLs the pointer.  Every
+ * connection must have been put back. */
 void imap_pool_free(struct imap_pool **p);
 
 /* Checks a connection out, preferring an idle one with mailbox (raw name,
  * may be NULL) selected; opens a new one while fewer than max exist; else
- * waits for one to come back.  Returns 0 or the -errno of a failed open. */
+ * waits for one to come back.  A connection idle for a minute or more is
+ * first checked with NOOP and replaced if it died.  Returns 0 or the
+ * -errno of a failed open (its reason is logged); for 2 s after a failed
+ * open, gets that would have to open one fail at once with that -errno
+ * rather than each waiting out the timeout against a server that is down.
+ * No lock is held during network I/O. */
 int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r);
 /* Returns a connection; a broken one is closed instead. */
 void imap_pool_put(struct imap_pool *p, struct imap_conn *c);

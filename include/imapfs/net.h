@@ -9,28 +9,41 @@
 
 struct net_conn;
 
-/* Resolves host and connects to host:port (IPv4 or IPv6), waiting at most
- * timeout_ms; the same bound applies later to every single wait in
+/* Resolves host (a name or an IPv4/IPv6 literal without brackets) and
+ * connects to host:port, trying every address in turn, waiting at most
+ * timeout_ms in all; the same bound applies later to every single wait in
  * net_read/net_write/net_start_tls.  Returns 0, or -errno with a one-line
- * reason in err: -EHOSTUNREACH "cannot resolve host H", -ECONNREFUSED,
- * -ETIMEDOUT, -ENETUNREACH ... */
+ * reason in err:
+ *   -EHOSTUNREACH "cannot resolve host H: <resolver error>"
+ *   -ECONNREFUSED "connection to H port P refused"
+ *   -ETIMEDOUT    "connection to H port P timed out after N s"
+ *   other -errno  "cannot connect to H port P: <strerror>" */
 int net_connect(const char *host, const char *port, int timeout_ms, struct net_conn **conn_r,
 		char *err, size_t errlen);
 
 /* TLS handshake on an open connection: TLS >= 1.2, SNI when host is a name,
  * peer verification against cafile (PEM, or the system store when NULL)
- * and host-name (or IP) verification of host (SSL_set1_host).  Returns 0
- * or -errno with err saying what failed: "certificate not trusted: ...",
- * "certificate does not match host H", "TLS handshake failed: ...". */
+ * and verification of host against the certificate: its DNS names
+ * (SSL_set1_host) for a name, its IP addresses for an IP literal.  Returns
+ * 0, or -errno with a one-line reason in err:
+ *   -EPERM     "certificate of H does not match the host name"
+ *   -EPERM     "certificate of H is not trusted: <reason>; use -o
+ *              cafile=FILE to trust it"
+ *   -EPROTO    "TLS handshake with H failed: <reason>"
+ *   -ETIMEDOUT "TLS handshake with H timed out after N s"
+ *   -EINVAL    "cannot load CA certificates from F: <reason>"
+ *   -ECONNRESET (or another -errno) when the server hung up. */
 int net_start_tls(struct net_conn *c, const char *host, const char *cafile, char *err,
 		  size_t errlen);
 
-/* Reads what is available, at most len bytes, waiting at most the timeout
- * for the first byte.  Returns > 0, 0 at end of stream, or -errno
- * (-ETIMEDOUT, -ECONNRESET, -EPROTO for a TLS failure). */
+/* Reads what is available, at most len (> 0) bytes, waiting at most the
+ * timeout for the first byte.  Returns > 0, 0 at end of stream (including
+ * a TLS stream closed without close_notify), or -errno (-ETIMEDOUT,
+ * -ECONNRESET, -EPROTO for a TLS failure) with the reason in net_error. */
 ssize_t net_read(struct net_conn *c, void *buf, size_t len);
 
-/* Writes all of buf; each wait is bounded by the timeout.  0 or -errno. */
+/* Writes all of buf; each wait is bounded by the timeout.  0 or -errno
+ * with the reason in net_error.  Never raises SIGPIPE. */
 int net_write(struct net_conn *c, const void *buf, size_t len);
 
 bool net_is_tls(const struct net_conn *c);

@@ -1,0 +1,949 @@
+/* imap_conn: the transport side of an IMAP connection — reading responses
+ * through the parser, the command engine, greeting, STARTTLS, login and
+ * capabilities.  The mailbox commands are in cmd.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imapfs/imap_parser.h"
+#include "imapfs/log.h"
+#include "conn_int.h"
+
+static atomic_uint conn_next_id;
+
+void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+void imap_conn_clean_text(const char *s, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (!outlen)
+		return;
+	for (; s && *s && o + 1 < outlen; s++) {
+		unsigned char ch = (unsigned char)*s;
+		out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	out[o] = '\0';
+}
+
+/* Copies err into the caller's buffer for imap_conn_open. */
+static void conn_copy_error(const struct imap_conn *c, char *err, size_t errlen)
+{
+	if (errlen)
+		snprintf(err, errlen, "%s", c->err);
+}
+
+/* ---- capabilities ---- */
+
+static void conn_caps_clear(struct imap_conn *c)
+{
+	for (size_t i = 0; i < c->ncaps; i++)
+		free(c->caps[i]);
+	free(c->caps);
+	c->caps = NULL;
+	c->ncaps = 0;
+}
+
+static void conn_caps_add(struct imap_conn *c, const char *s, size_t len)
+{
+	char **v = realloc(c->caps, (c->ncaps + 1) * sizeof(*v));
+	if (!v)
+		abort();
+	c->caps = v;
+	c->caps[c->ncaps] = strndup(s, len);
+	if (!c->caps[c->ncaps])
+		abort();
+	c->ncaps++;
+}
+
+/* From the text of a [CAPABILITY ...] response code. */
+static void conn_caps_from_text(struct imap_conn *c, const char *text)
+{
+	conn_caps_clear(c);
+	c->caps_gen++;
+	while (text && *text) {
+		size_t n = strcspn(text, " ");
+		if (n)
+			conn_caps_add(c, text, n);
+		text += n;
+		text += strspn(text, " ");
+	}
+}
+
+/* From an untagged "* CAPABILITY ..." data response. */
+static void conn_caps_from_args(struct imap_conn *c, const struct imap_resp *r)
+{
+	conn_caps_clear(c);
+	c->caps_gen++;
+	for (size_t i = 1; i < r->nargs; i++) {
+		const char *s = r->args[i].type == IMAP_ARG_ATOM ? r->args[i].u.str : NULL;
+		if (s && *s)
+			conn_caps_add(c, s, strlen(s));
+	}
+}
+
+bool imap_conn_has_cap(const struct imap_conn *c, const char *cap)
+{
+	for (size_t i = 0; i < c->ncaps; i++)
+		if (strcasecmp(c->caps[i], cap) == 0)
+			return true;
+	return false;
+}
+
+/* ---- trace ---- */
+
+static void conn_trace_arg(struct buf *b, const struct imap_arg *a, unsigned depth)
+{
+	if (b->len > 900)
+		return;
+	switch (a->type) {
+	case IMAP_ARG_NIL:
+		buf_appends(b, "NIL");
+		break;
+	case IMAP_ARG_ATOM:
+		buf_append(b, a->u.str, a->len);
+		break;
+	case IMAP_ARG_STRING:
+		buf_appends(b, "\"");
+		for (size_t i = 0; i < a->len && i < 200; i++) {
+			if (a->u.str[i] == '"' || a->u.str[i] == '\\')
+				buf_appends(b, "\\");
+			buf_append(b, &a->u.str[i], 1);
+		}
+		buf_appends(b, a->len <= 200 ? "\"" : "...\"");
+		break;
+	case IMAP_ARG_LITERAL:
+		/* Literals are message bytes: their size is what matters. */
+		buf_appendf(b, "{%zu}", a->len);
+		break;
+	case IMAP_ARG_LIST:
+		buf_appends(b, "(");
+		for (size_t i = 0; i < a->len && depth < 8; i++) {
+			if (i)
+				buf_appends(b, " ");
+			conn_trace_arg(b, &a->u.list[i], depth + 1);
+		}
+		buf_appends(b, ")");
+		break;
+	}
+}
+
+static const char *conn_status_name(enum imap_status st)
+{
+	switch (st) {
+	case IMAP_STATUS_OK:
+		return "OK";
+	case IMAP_STATUS_NO:
+		return "NO";
+	case IMAP_STATUS_BAD:
+		return "BAD";
+	case IMAP_STATUS_BYE:
+		return "BYE";
+	case IMAP_STATUS_PREAUTH:
+		return "PREAUTH";
+	case IMAP_STATUS_NONE:
+		break;
+	}
+	return "";
+}
+
+/* Renders a parsed response as one line, literals shown by size only. */
+static void conn_trace_resp(const struct imap_conn *c, const struct imap_resp *r)
+{
+	struct buf b = BUF_INIT;
+
+	if (!log_debug_on(LOG_NET))
+		return;
+	if (r->type == IMAP_RESP_CONTINUATION) {
+		buf_appendf(&b, "+ %s", r->text);
+	} else {
+		buf_appends(&b, r->type == IMAP_RESP_TAGGED ? r->tag : "*");
+		if (r->status != IMAP_STATUS_NONE) {
+			buf_appendf(&b, " %s", conn_status_name(r->status));
+			if (r->code)
+				buf_appendf(&b, " [%s%s%s]", r->code, r->code_arg ? " " : "",
+					    r->code_arg ? r->code_arg : "");
+			if (r->text && *r->text)
+				buf_appendf(&b, " %s", r->text);
+		}
+		for (size_t i = 0; i < r->nargs; i++) {
+			buf_appends(&b, " ");
+			conn_trace_arg(&b, &r->args[i], 0);
+		}
+	}
+	log_trace(c->id, 'S', b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
+/* Traces out[from, to) without its final CRLF, replacing the secret part. */
+static void conn_trace_sent(const struct imap_conn *c, const struct imap_conn_cmd *cmd, size_t from,
+			    size_t to)
+{
+	struct buf b = BUF_INIT;
+
+	if (!log_debug_on(LOG_NET))
+		return;
+	size_t shown = to < cmd->secret_at ? to : cmd->secret_at;
+	if (shown > from)
+		buf_append(&b, cmd->out.data + from, shown - from);
+	if (shown < to) {
+		buf_appends(&b, "<redacted>");
+	} else if (b.len >= 2 && b.data[b.len - 2] == '\r' && b.data[b.len - 1] == '\n') {
+		b.len -= 2;
+	}
+	log_trace(c->id, 'C', b.data ? b.data : "", b.len);
+	buf_free(&b);
+}
+
+/* ---- transport ---- */
+
+static void conn_break(struct imap_conn *c)
+{
+	c->broken = true;
+}
+
+static int conn_write(struct imap_conn *c, const char *p, size_t len)
+{
+	int rc = net_write(c->net, p, len);
+
+	if (rc < 0) {
+		imap_conn_set_error(c, "%s", net_error(c->net));
+		conn_break(c);
+	}
+	return rc;
+}
+
+/* Reads one complete response into *r_r. */
+static int conn_read_resp(struct imap_conn *c, struct imap_resp **r_r)
+{
+	*r_r = NULL;
+	if (!c->net)
+		return -ECONNRESET;
+	for (;;) {
+		if (c->in_start < c->in_end) {
+			size_t used = 0;
+			enum imap_parse_result res = imap_parser_feed(
+			    c->parser, c->in + c->in_start, c->in_end - c->in_start, &used, r_r);
+			if (res == IMAP_PARSE_ERROR) {
+				imap_conn_set_error(c, "protocol error from server %s: %s", c->host,
+						    imap_parser_error(c->parser));
+				conn_break(c);
+				return -EPROTO;
+			}
+			if (used > c->in_end - c->in_start)
+				abort();
+			c->in_start += used;
+			if (res == IMAP_PARSE_DONE) {
+				if (c->in_start == c->in_end)
+					c->in_start = c->in_end = 0;
+				conn_trace_resp(c, *r_r);
+				return 0;
+			}
+			/* MORE: keep what was not consumed at the front. */
+			memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
+			c->in_end -= c->in_start;
+			c->in_start = 0;
+		}
+		if (c->in_end == sizeof(c->in)) {
+			imap_conn_set_error(c, "protocol error from server %s: parser stalled",
+					    c->host);
+			conn_break(c);
+			return -EPROTO;
+		}
+		ssize_t n = net_read(c->net, c->in + c->in_end, sizeof(c->in) - c->in_end);
+		if (n == 0) {
+			if (!c->err[0] || !c->broken)
+				imap_conn_set_error(c, "server %s closed the connection", c->host);
+			conn_break(c);
+			return -ECONNRESET;
+		}
+		if (n < 0) {
+			imap_conn_set_error(c, "%s", net_error(c->net));
+			conn_break(c);
+			return (int)n;
+		}
+		c->in_end += (size_t)n;
+	}
+}
+
+/* Digits only, no sign or space, no overflow. */
+static bool conn_parse_u64(const char *s, uint64_t *v_r)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*v_r = v;
+	return true;
+}
+
+/* Response codes that carry state, wherever they come. */
+static void conn_codes(struct imap_conn *c, const struct imap_resp *r)
+{
+	char text[256];
+	uint64_t v;
+
+	if (!r->code)
+		return;
+	if (strcmp(r->code, "CAPABILITY") == 0) {
+		conn_caps_from_text(c, r->code_arg);
+	} else if (strcmp(r->code, "ALERT") == 0) {
+		/* RFC 3501 §7.1: alerts must be shown to the user. */
+		imap_conn_clean_text(r->text, text, sizeof(text));
+		log_warnx("server %s says: %s", c->host, text);
+	} else if (conn_parse_u64(r->code_arg, &v)) {
+		if (strcmp(r->code, "UIDVALIDITY") == 0 && v <= UINT32_MAX)
+			c->st.uidvalidity = (uint32_t)v;
+		else if (strcmp(r->code, "UIDNEXT") == 0 && v <= UINT32_MAX)
+			c->st.uidnext = (uint32_t)v;
+		else if (strcmp(r->code, "HIGHESTMODSEQ") == 0)
+			c->st.highestmodseq = v;
+	}
+}
+
+/* The connection's own bookkeeping of an untagged response. */
+static void conn_untagged(struct imap_conn *c, const struct imap_resp *r)
+{
+	char text[256];
+	uint32_t n;
+
+	if (r->status == IMAP_STATUS_BYE) {
+		imap_conn_clean_text(r->text, text, sizeof(text));
+		imap_conn_set_error(c, "server %s closed the connection: %s", c->host, text);
+		conn_break(c);
+		return;
+	}
+	if (r->status != IMAP_STATUS_NONE) {
+		conn_codes(c, r);
+		if ((r->status == IMAP_STATUS_NO || r->status == IMAP_STATUS_BAD) &&
+		    (!r->code || strcmp(r->code, "ALERT") != 0)) {
+			imap_conn_clean_text(r->text, text, sizeof(text));
+			log_warnx("server %s: %s %s", c->host, conn_status_name(r->status), text);
+		}
+		return;
+	}
+	if (r->nargs >= 1 && imap_arg_is_atom(&r->args[0], "CAPABILITY")) {
+		conn_caps_from_args(c, r);
+	} else if (r->nargs >= 2 && imap_arg_u32(&r->args[0], &n)) {
+		if (imap_arg_is_atom(&r->args[1], "EXISTS"))
+			c->st.exists = n;
+		else if (imap_arg_is_atom(&r->args[1], "EXPUNGE") && c->st.exists > 0)
+			c->st.exists--;
+	}
+}
+
+/* ---- commands ---- */
+
+void imap_conn_cmd_start(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *verb)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->secret_at = SIZE_MAX;
+	snprintf(cmd->tag, sizeof(cmd->tag), "a%u", ++c->next_tag);
+	snprintf(cmd->verb, sizeof(cmd->verb), "%s", verb);
+	buf_appendf(&cmd->out, "%s %s", cmd->tag, verb);
+}
+
+/* The SP before an argument; a pending secret starts after it, so that
+ * the trace reads "LOGIN <redacted>". */
+static void conn_cmd_sep(struct imap_conn_cmd *cmd)
+{
+	buf_appends(&cmd->out, " ");
+	if (cmd->secret_next && cmd->secret_at == SIZE_MAX)
+		cmd->secret_at = cmd->out.len;
+}
+
+void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		if (!cmd->rc)
+			cmd->rc = -E2BIG;
+		return;
+	}
+	conn_cmd_sep(cmd);
+	buf_append(&cmd->out, tmp, (size_t)n);
+}
+
+void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,
+			   size_t len)
+{
+	/* Long strings go as literals: servers bound their line length. */
+	bool quoted = len <= 1024;
+
+	if (cmd->rc)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '\r' || ch == '\n' || ch == '\0') {
+			cmd->rc = -EINVAL;
+			return;
+		}
+		if (ch < 0x20 || ch >= 0x7f)
+			quoted = false;
+	}
+	conn_cmd_sep(cmd);
+	if (quoted) {
+		buf_appends(&cmd->out, "\"");
+		for (size_t i = 0; i < len; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				buf_appends(&cmd->out, "\\");
+			buf_append(&cmd->out, &s[i], 1);
+		}
+		buf_appends(&cmd->out, "\"");
+		return;
+	}
+	/* RFC 7888: LITERAL+ allows any non-synchronizing literal,
+	 * LITERAL- those up to 4096 bytes. */
+	bool nonsync =
+	    imap_conn_has_cap(c, "LITERAL+") || (len <= 4096 && imap_conn_has_cap(c, "LITERAL-"));
+	buf_appendf(&cmd->out, "{%zu%s}\r\n", len, nonsync ? "+" : "");
+	if (!nonsync) {
+		if (cmd->nwaits == IMAP_CONN_MAX_SYNC) {
+			cmd->rc = -E2BIG;
+			return;
+		}
+		cmd->waits[cmd->nwaits++] = cmd->out.len;
+	}
+	buf_append(&cmd->out, s, len);
+}
+
+void imap_conn_cmd_reserve(struct imap_conn_cmd *cmd, size_t n)
+{
+	static const char zeros[256];
+	size_t len = cmd->out.len;
+
+	while (n) {
+		size_t k = n < sizeof(zeros) ? n : sizeof(zeros);
+		buf_append(&cmd->out, zeros, k);
+		n -= k;
+	}
+	cmd->out.len = len;
+	cmd->out.data[len] = '\0';
+}
+
+void imap_conn_cmd_secret(struct imap_conn_cmd *cmd)
+{
+	cmd->secret_next = true;
+}
+
+void imap_conn_cmd_clear(struct imap_conn_cmd *cmd)
+{
+	if (cmd->out.data)
+		explicit_bzero(cmd->out.data, cmd->out.cap);
+	buf_free(&cmd->out);
+}
+
+static int conn_send_part(struct imap_conn *c, struct imap_conn_cmd *cmd, size_t from, size_t to)
+{
+	conn_trace_sent(c, cmd, from, to);
+	return conn_write(c, cmd->out.data + from, to - from);
+}
+
+/* The completion of cmd (its tag already checked): codes and errno. */
+static int conn_complete(struct imap_conn *c, struct imap_conn_cmd *cmd, const struct imap_resp *r)
+{
+	char text[256];
+
+	conn_codes(c, r);
+	int rc = imap_status_errno(r->status, r->code);
+	if (rc) {
+		imap_conn_clean_text(r->text, text, sizeof(text));
+		imap_conn_set_error(c, "%s: %s%s%s%s %s", cmd->verb, conn_status_name(r->status),
+				    r->code ? " [" : "", r->code ? r->code : "", r->code ? "]" : "",
+				    text);
+	}
+	return rc;
+}
+
+int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data_fn fn, void *arg,
+		  const char *cont_reply, struct imap_resp **done_r)
+{
+	struct imap_resp *r = NULL;
+	bool cont_sent = false;
+	size_t pos = 0;
+	int rc;
+
+	if (done_r)
+		*done_r = NULL;
+	if (cmd->rc) {
+		imap_conn_set_error(c, "%s: %s", cmd->verb,
+				    cmd->rc == -EINVAL ? "argument contains CR, LF or NUL"
+						       : strerror(-cmd->rc));
+		return cmd->rc;
+	}
+	if (c->broken) {
+		if (!c->err[0])
+			imap_conn_set_error(c, "connection to %s is broken", c->host);
+		return -ECONNRESET;
+	}
+	buf_appends(&cmd->out, "\r\n");
+
+	/* Up to each synchronizing literal, then wait for "+" (or for the
+	 * server to reject the command early with its tagged response). */
+	for (size_t i = 0; i < cmd->nwaits; i++) {
+		rc = conn_send_part(c, cmd, pos, cmd->waits[i]);
+		if (rc < 0)
+			goto out;
+		pos = cmd->waits[i];
+		for (;;) {
+			rc = conn_read_resp(c, &r);
+			if (rc < 0)
+				goto out;
+			if (r->type == IMAP_RESP_CONTINUATION)
+				break;
+			if (r->type == IMAP_RESP_TAGGED)
+				goto done;
+			conn_untagged(c, r);
+			if (fn)
+				fn(c, r, arg);
+			imap_resp_free(&r);
+		}
+		imap_resp_free(&r);
+	}
+	rc = conn_send_part(c, cmd, pos, cmd->out.len);
+	if (rc < 0)
+		goto out;
+
+	for (;;) {
+		rc = conn_read_resp(c, &r);
+		if (rc < 0)
+			goto out;
+		if (r->type == IMAP_RESP_TAGGED)
+			break;
+		if (r->type == IMAP_RESP_CONTINUATION) {
+			if (!cont_reply) {
+				imap_conn_set_error(c,
+						    "protocol error from server %s: unexpected "
+						    "continuation request",
+						    c->host);
+				conn_break(c);
+				rc = -EPROTO;
+				goto out;
+			}
+			/* A mechanism of one step (PLAIN): a second challenge
+			 * is answered by cancelling. */
+			const char *line = cont_sent ? "*" : cont_reply;
+			log_trace(c->id, 'C', cont_sent ? "*" : "<redacted>",
+				  cont_sent ? 1 : strlen("<redacted>"));
+			cont_sent = true;
+			rc = conn_write(c, line, strlen(line));
+			if (rc == 0)
+				rc = conn_write(c, "\r\n", 2);
+			if (rc < 0)
+				goto out;
+		} else {
+			conn_untagged(c, r);
+			if (fn)
+				fn(c, r, arg);
+		}
+		imap_resp_free(&r);
+	}
+done:
+	if (strcmp(r->tag, cmd->tag) != 0 ||
+	    (r->status != IMAP_STATUS_OK && r->status != IMAP_STATUS_NO &&
+	     r->status != IMAP_STATUS_BAD)) {
+		char text[64];
+		imap_conn_clean_text(r->tag, text, sizeof(text));
+		imap_conn_set_error(c, "protocol error from server %s: unexpected response '%s %s'",
+				    c->host, text, conn_status_name(r->status));
+		conn_break(c);
+		rc = -EPROTO;
+		goto out;
+	}
+	rc = conn_complete(c, cmd, r);
+	if (done_r) {
+		*done_r = r;
+		r = NULL;
+	}
+out:
+	imap_resp_free(&r);
+	return rc;
+}
+
+int imap_status_errno(enum imap_status st, const char *code)
+{
+	static const struct {
+		const char *code;
+		int err;
+	} map[] = {
+	    {"AUTHENTICATIONFAILED", -EACCES},
+	    {"AUTHORIZATIONFAILED", -EACCES},
+	    {"NONEXISTENT", -ENOENT},
+	    {"TRYCREATE", -ENOENT},
+	    {"EXPUNGEISSUED", -ENOENT},
+	    {"ALREADYEXISTS", -EEXIST},
+	    {"NOPERM", -EACCES},
+	    {"OVERQUOTA", -EDQUOT},
+	    {"LIMIT", -EAGAIN},
+	    {"INUSE", -EAGAIN},
+	    {"UNAVAILABLE", -EAGAIN},
+	    {"CANNOT", -EINVAL},
+	};
+
+	switch (st) {
+	case IMAP_STATUS_OK:
+	case IMAP_STATUS_PREAUTH:
+		return 0;
+	case IMAP_STATUS_BAD:
+	case IMAP_STATUS_NONE:
+		return -EPROTO;
+	case IMAP_STATUS_BYE:
+		return -ECONNRESET;
+	case IMAP_STATUS_NO:
+		break;
+	}
+	for (size_t i = 0; code && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcasecmp(code, map[i].code) == 0)
+			return map[i].err;
+	return -EIO;
+}
+
+/* ---- open: greeting, STARTTLS, login ---- */
+
+/* Reads the greeting; *preauth_r says the server logged us in already. */
+static int conn_greeting(struct imap_conn *c, bool *preauth_r)
+{
+	struct imap_resp *r = NULL;
+	char text[256];
+	int rc;
+
+	*preauth_r = false;
+	rc = conn_read_resp(c, &r);
+	if (rc < 0)
+		goto out;
+	if (r->type != IMAP_RESP_UNTAGGED ||
+	    (r->status != IMAP_STATUS_OK && r->status != IMAP_STATUS_PREAUTH &&
+	     r->status != IMAP_STATUS_BYE)) {
+		imap_conn_set_error(c, "server %s did not greet as an IMAP server", c->host);
+		conn_break(c);
+		rc = -EPROTO;
+		goto out;
+	}
+	if (r->status == IMAP_STATUS_BYE) {
+		imap_conn_clean_text(r->text, text, sizeof(text));
+		imap_conn_set_error(c, "server %s refused the connection: %s", c->host, text);
+		conn_break(c);
+		rc = imap_status_errno(r->status, r->code);
+		goto out;
+	}
+	conn_codes(c, r);
+	*preauth_r = r->status == IMAP_STATUS_PREAUTH;
+	rc = 0;
+out:
+	imap_resp_free(&r);
+	return rc;
+}
+
+static int conn_capability(struct imap_conn *c)
+{
+	struct imap_conn_cmd cmd;
+	unsigned gen = c->caps_gen;
+	int rc;
+
+	imap_conn_cmd_start(c, &cmd, "CAPABILITY");
+	rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, NULL);
+	imap_conn_cmd_clear(&cmd);
+	if (rc == 0 && gen == c->caps_gen) {
+		imap_conn_set_error(c, "server %s sent no capabilities", c->host);
+		rc = -EPROTO;
+	}
+	return rc;
+}
+
+static int conn_starttls(struct imap_conn *c, const struct imap_conn_opts *o)
+{
+	struct imap_conn_cmd cmd;
+	struct imap_resp *done = NULL;
+	char err[256];
+	int rc;
+
+	if (!imap_conn_has_cap(c, "STARTTLS")) {
+		imap_conn_set_error(c,
+				    "server %s does not offer STARTTLS; refusing to send "
+				    "credentials in clear text",
+				    c->host);
+		return -EPROTO;
+	}
+	imap_conn_cmd_start(c, &cmd, "STARTTLS");
+	rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, &done);
+	imap_conn_cmd_clear(&cmd);
+	if (rc < 0 && done) {
+		char text[256];
+		imap_conn_clean_text(done->text, text, sizeof(text));
+		imap_conn_set_error(c, "server %s refused STARTTLS: %s", c->host, text);
+		rc = -EPROTO;
+	}
+	imap_resp_free(&done);
+	if (rc < 0)
+		return rc;
+	/* Anything the server sent after its OK was sent in clear text
+	 * before the handshake: treating it as a post-TLS response is the
+	 * STARTTLS command injection of CVE-2011-0411. */
+	if (c->in_end > c->in_start) {
+		imap_conn_set_error(c, "server sent data after STARTTLS response; possible "
+				       "injection attack");
+		conn_break(c);
+		return -EPROTO;
+	}
+	rc = net_start_tls(c->net, o->host, o->cafile, err, sizeof(err));
+	if (rc < 0) {
+		imap_conn_set_error(c, "%s", err);
+		conn_break(c);
+		return rc;
+	}
+	/* What the server said before TLS may have been forged. */
+	conn_caps_clear(c);
+	c->caps_gen++;
+	imap_parser_free(&c->parser);
+	c->parser = imap_parser_new(NULL);
+	if (!c->parser)
+		abort();
+	return 0;
+}
+
+static void conn_base64(const unsigned char *in, size_t len, char *out)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)in[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+static bool conn_has_line_break(const char *s)
+{
+	return strpbrk(s, "\r\n") != NULL;
+}
+
+static int conn_login(struct imap_conn *c, const struct imap_conn_opts *o)
+{
+	struct imap_conn_cmd cmd;
+	struct imap_resp *done = NULL;
+	char *plain = NULL, *b64 = NULL;
+	size_t ulen = strlen(o->user), plen = strlen(o->password);
+	char text[256];
+	int rc;
+
+	if (conn_has_line_break(o->user) || conn_has_line_break(o->password)) {
+		imap_conn_set_error(c, "the user name or password contains a line break");
+		return -EINVAL;
+	}
+	if (imap_conn_has_cap(c, "AUTH=PLAIN")) {
+		/* RFC 4616: authzid NUL authcid NUL passwd, authzid empty. */
+		size_t n = 1 + ulen + 1 + plen;
+		plain = calloc(1, n + 1);
+		b64 = calloc(1, (n + 2) / 3 * 4 + 1);
+		if (!plain || !b64)
+			abort();
+		memcpy(plain + 1, o->user, ulen);
+		memcpy(plain + 2 + ulen, o->password, plen);
+		conn_base64((const unsigned char *)plain, n, b64);
+		explicit_bzero(plain, n);
+		imap_conn_cmd_start(c, &cmd, "AUTHENTICATE");
+		imap_conn_cmd_reserve(&cmd, 64 + strlen(b64));
+		imap_conn_cmd_raw(&cmd, "PLAIN");
+		if (imap_conn_has_cap(c, "SASL-IR")) {
+			/* RFC 4959: the response rides in the command, saving a
+			 * round trip. */
+			imap_conn_cmd_secret(&cmd);
+			conn_cmd_sep(&cmd);
+			buf_appends(&cmd.out, b64);
+			rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, &done);
+		} else {
+			rc = imap_conn_run(c, &cmd, NULL, NULL, b64, &done);
+		}
+	} else if (imap_conn_has_cap(c, "LOGINDISABLED")) {
+		imap_conn_set_error(c,
+				    "server %s disables LOGIN and does not offer AUTH=PLAIN; "
+				    "no supported way to log in",
+				    c->host);
+		return -EOPNOTSUPP;
+	} else {
+		imap_conn_cmd_start(c, &cmd, "LOGIN");
+		imap_conn_cmd_reserve(&cmd, 64 + 2 * (ulen + plen));
+		imap_conn_cmd_secret(&cmd);
+		imap_conn_cmd_astring(c, &cmd, o->user, ulen);
+		imap_conn_cmd_astring(c, &cmd, o->password, plen);
+		rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, &done);
+	}
+	imap_conn_cmd_clear(&cmd);
+
+	if (done && rc < 0) {
+		imap_conn_clean_text(done->text, text, sizeof(text));
+		if (done->status == IMAP_STATUS_BAD) {
+			imap_conn_set_error(c, "server %s rejected the login command: %s", c->host,
+					    text);
+			rc = -EPROTO;
+		} else {
+			imap_conn_set_error(c, "authentication failed for %s at %s: %s", o->user,
+					    c->host, text);
+			/* A server that is merely unable to log anyone in
+			 * right now is not a wrong password. */
+			if (rc != -EAGAIN)
+				rc = -EACCES;
+		}
+	}
+	imap_resp_free(&done);
+	if (b64)
+		explicit_bzero(b64, strlen(b64));
+	free(b64);
+	free(plain);
+	return rc;
+}
+
+int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err, size_t errlen)
+{
+	struct imap_conn *c;
+	bool preauth = false;
+	int rc;
+
+	*c_r = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->id = atomic_fetch_add(&conn_next_id, 1) + 1;
+	c->host = strdup(o->host);
+	c->user = strdup(o->user ? o->user : "");
+	c->parser = imap_parser_new(NULL);
+	if (!c->host || !c->user || !c->parser)
+		abort();
+
+	const char *port = o->port ? o->port : o->implicit_tls ? "993" : "143";
+	rc = net_connect(o->host, port, o->timeout_ms, &c->net, c->err, sizeof(c->err));
+	if (rc < 0)
+		goto fail;
+	if (o->implicit_tls) {
+		rc = net_start_tls(c->net, o->host, o->cafile, c->err, sizeof(c->err));
+		if (rc < 0)
+			goto fail;
+	}
+	rc = conn_greeting(c, &preauth);
+	if (rc < 0)
+		goto fail;
+	if (!o->implicit_tls) {
+		if (preauth) {
+			/* Logged in before TLS: nothing proves who we talk to
+			 * (RFC 2595 §3.1 / RFC 8314). */
+			imap_conn_set_error(c, "server sent PREAUTH before TLS; refusing");
+			rc = -EPROTO;
+			goto fail;
+		}
+		if (c->ncaps == 0) {
+			rc = conn_capability(c);
+			if (rc < 0)
+				goto fail;
+		}
+		rc = conn_starttls(c, o);
+		if (rc < 0)
+			goto fail;
+	}
+	if (c->ncaps == 0) {
+		rc = conn_capability(c);
+		if (rc < 0)
+			goto fail;
+	}
+	if (!preauth) {
+		if (!o->user || !o->password) {
+			imap_conn_set_error(c, "no user name or password for %s", c->host);
+			rc = -EINVAL;
+			goto fail;
+		}
+		unsigned gen = c->caps_gen;
+		rc = conn_login(c, o);
+		if (rc < 0)
+			goto fail;
+		/* Capabilities change with login; without a fresh list in the
+		 * reply, ask for it. */
+		if (gen == c->caps_gen) {
+			conn_caps_clear(c);
+			rc = conn_capability(c);
+			if (rc < 0)
+				goto fail;
+		}
+	}
+	log_debug(LOG_NET, "[%u] logged in to %s as %s", c->id, c->host, c->user);
+	*c_r = c;
+	return 0;
+fail:
+	if (!c->err[0])
+		imap_conn_set_error(c, "connection to %s failed: %s", c->host, strerror(-rc));
+	conn_copy_error(c, err, errlen);
+	conn_break(c);
+	imap_conn_close(&c);
+	return rc;
+}
+
+void imap_conn_close(struct imap_conn **cp)
+{
+	struct imap_conn *c = *cp;
+
+	if (!c)
+		return;
+	if (c->net && !c->broken) {
+		struct imap_conn_cmd cmd;
+		imap_conn_cmd_start(c, &cmd, "LOGOUT");
+		imap_conn_run(c, &cmd, NULL, NULL, NULL, NULL);
+		imap_conn_cmd_clear(&cmd);
+	}
+	net_close(&c->net);
+	imap_parser_free(&c->parser);
+	conn_caps_clear(c);
+	free(c->selected);
+	free(c->host);
+	free(c->user);
+	free(c);
+	*cp = NULL;
+}
+
+bool imap_conn_is_broken(const struct imap_conn *c)
+{
+	return c->broken;
+}
+
+const char *imap_conn_error(const struct imap_conn *c)
+{
+	return c->err;
+}
+
+unsigned imap_conn_id(const struct imap_conn *c)
+{
+	return c->id;
+}
+
+const char *imap_conn_selected(const struct imap_conn *c)
+{
+	return c->selected;
+}

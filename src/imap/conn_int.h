@@ -1,0 +1,88 @@
+/* imap_conn internals shared by conn.c (transport, command engine, login)
+ * and cmd.c (the mailbox commands). */
+#ifndef IMAPFS_IMAP_CONN_INT_H
+#define IMAPFS_IMAP_CONN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imapfs/buf.h"
+#include "imapfs/imap_conn.h"
+#include "imapfs/net.h"
+
+/* Input bytes read from the server but not yet consumed by the parser. */
+#define IMAP_CONN_INBUF 16384
+/* Synchronizing literals one command may hold (LOGIN user pass). */
+#define IMAP_CONN_MAX_SYNC 4
+
+struct imap_conn {
+	struct net_conn *net;
+	struct imap_parser *parser;
+	unsigned id;
+	unsigned next_tag;
+	bool broken;
+	char *host;
+	char *user;
+	char **caps; /* as announced; replaced as a whole */
+	size_t ncaps;
+	unsigned caps_gen; /* bumped whenever caps are replaced */
+	char *selected;	   /* raw name of the EXAMINEd mailbox, or NULL */
+	struct imap_mbox_status st;
+	char err[512];
+	size_t in_start, in_end;
+	char in[IMAP_CONN_INBUF];
+};
+
+/* One command being built: the bytes, where synchronizing literals make
+ * the sender wait for "+", and from where on the bytes are secret (shown
+ * as <redacted> in the trace). */
+struct imap_conn_cmd {
+	struct buf out;
+	char tag[16];
+	char verb[32];
+	size_t waits[IMAP_CONN_MAX_SYNC];
+	size_t nwaits;
+	size_t secret_at; /* SIZE_MAX: nothing secret */
+	bool secret_next; /* the next argument starts the secret part */
+	int rc;		  /* first building error (-EINVAL for CR/LF/NUL) */
+};
+
+/* Called for every untagged data or status response of a command, after
+ * the connection's own bookkeeping (capabilities, EXISTS, BYE). */
+typedef void (*imap_conn_data_fn)(struct imap_conn *c, const struct imap_resp *r, void *arg);
+
+/* Starts "TAG VERB"; verb is a protocol constant. */
+void imap_conn_cmd_start(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *verb);
+/* Appends SP and raw protocol text (constants and numbers only). */
+void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends SP and s as a quoted string or a literal; CR, LF or NUL make the
+ * command fail with -EINVAL before anything is sent. */
+void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,
+			   size_t len);
+/* Grows the buffer ahead so that secrets appended later are never left
+ * behind in a block freed by realloc. */
+void imap_conn_cmd_reserve(struct imap_conn_cmd *cmd, size_t n);
+/* The arguments that follow are secret. */
+void imap_conn_cmd_secret(struct imap_conn_cmd *cmd);
+/* Wipes and frees the command's bytes. */
+void imap_conn_cmd_clear(struct imap_conn_cmd *cmd);
+
+/* Sends cmd and reads responses up to its tagged completion, handing
+ * untagged ones to fn.  cont_reply, when not NULL, is the (secret) line
+ * sent at the server's first continuation request; a second one is
+ * answered "*" (cancel).  Returns imap_status_errno() of the completion
+ * with c->err describing a failure, or -errno when the transport or the
+ * protocol failed (the connection is then broken).  *done_r, when not
+ * NULL, receives the completion (NULL on transport failure). */
+int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data_fn fn, void *arg,
+		  const char *cont_reply, struct imap_resp **done_r);
+
+/* Formats c->err. */
+void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Copies server text into out, replacing what a terminal or a log could
+ * misread (control and non-ASCII bytes) with '?'. */
+void imap_conn_clean_text(const char *s, char *out, size_t outlen);
+
+#endif

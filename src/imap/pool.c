@@ -1,0 +1,233 @@
+/* imap_pool: authenticated connections shared by the FUSE worker threads.
+ *
+ * The lock guards only the bookkeeping; every network operation (opening,
+ * the liveness NOOP, LOGOUT) happens with it released: a slot is reserved
+ * under the lock, the connection is opened without it, and the outcome is
+ * recorded under it again. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "imapfs/imap_pool.h"
+#include "imapfs/log.h"
+
+/* A connection idle longer than this is checked with NOOP before it is
+ * handed out: servers log idle clients out (Dovecot after 30 min) and NAT
+ * boxes forget them, and a dead connection must cost a reconnect, not an
+ * EIO to the user. */
+#define POOL_CHECK_IDLE_MS 60000
+/* After a failed open, further opens fail at once for this long instead
+ * of each waiting out the timeout again while the server is down. */
+#define POOL_BACKOFF_MS 2000
+
+struct pool_idle {
+	struct imap_conn *c;
+	int64_t since_ms;
+};
+
+struct imap_pool {
+	struct imap_conn_opts o; /* strings below are our copies */
+	char *host, *port, *cafile, *user, *password;
+	unsigned max;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* a connection came back or a slot freed up */
+	struct pool_idle *idle; /* protected by lock; max entries, LRU first */
+	unsigned nidle;		/* protected by lock */
+	unsigned nconns;	/* protected by lock: open or opening, idle or not */
+	int64_t failed_ms;	/* protected by lock: time of the last failed open */
+	int failed_rc;		/* protected by lock: its -errno, 0 if none */
+};
+
+static int64_t pool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *pool_strdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		abort();
+	return d;
+}
+
+struct imap_pool *imap_pool_new(const struct imap_conn_opts *o, unsigned max,
+				struct imap_conn *first)
+{
+	struct imap_pool *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		abort();
+	if (max == 0)
+		max = 1;
+	p->host = pool_strdup(o->host);
+	p->port = pool_strdup(o->port);
+	p->cafile = pool_strdup(o->cafile);
+	p->user = pool_strdup(o->user);
+	p->password = pool_strdup(o->password);
+	p->o = *o;
+	p->o.host = p->host;
+	p->o.port = p->port;
+	p->o.cafile = p->cafile;
+	p->o.user = p->user;
+	p->o.password = p->password;
+	p->max = max;
+	p->idle = calloc(max, sizeof(*p->idle));
+	if (!p->idle)
+		abort();
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (first) {
+		p->idle[0].c = first;
+		p->idle[0].since_ms = pool_now_ms();
+		p->nidle = 1;
+		p->nconns = 1;
+	}
+	return p;
+}
+
+void imap_pool_free(struct imap_pool **pp)
+{
+	struct imap_pool *p = *pp;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	unsigned n = p->nidle, out = p->nconns - p->nidle;
+	p->nidle = 0;
+	p->nconns = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (out)
+		log_warnx("connection pool freed with %u connection(s) still checked out", out);
+	for (unsigned i = 0; i < n; i++)
+		imap_conn_close(&p->idle[i].c);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->idle);
+	if (p->password)
+		explicit_bzero(p->password, strlen(p->password));
+	free(p->password);
+	free(p->user);
+	free(p->cafile);
+	free(p->port);
+	free(p->host);
+	free(p);
+	*pp = NULL;
+}
+
+/* Takes the idle connection to hand out: the most recently used one with
+ * mailbox selected, else the least recently used one (keeping the other
+ * mailboxes' connections warm).  Called with the lock held, nidle > 0. */
+static struct pool_idle pool_take_idle(struct imap_pool *p, const char *mailbox)
+{
+	unsigned pick = 0;
+
+	for (unsigned i = p->nidle; mailbox && i-- > 0;) {
+		const char *sel = imap_conn_selected(p->idle[i].c);
+		if (sel && strcmp(sel, mailbox) == 0) {
+			pick = i;
+			break;
+		}
+	}
+	struct pool_idle e = p->idle[pick];
+	memmove(&p->idle[pick], &p->idle[pick + 1], (p->nidle - pick - 1) * sizeof(*p->idle));
+	p->nidle--;
+	return e;
+}
+
+/* Gives up a connection slot; called with the lock held. */
+static void pool_release_slot(struct imap_pool *p)
+{
+	p->nconns--;
+	pthread_cond_signal(&p->cond);
+}
+
+int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r)
+{
+	struct imap_conn *c = NULL;
+	char err[512];
+	int rc;
+
+	*c_r = NULL;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		if (p->nidle > 0) {
+			struct pool_idle e = pool_take_idle(p, mailbox);
+			pthread_mutex_unlock(&p->lock);
+			if (pool_now_ms() - e.since_ms >= POOL_CHECK_IDLE_MS &&
+			    imap_conn_noop(e.c) < 0 && imap_conn_is_broken(e.c)) {
+				log_debug(LOG_NET, "[%u] idle connection is gone: %s",
+					  imap_conn_id(e.c), imap_conn_error(e.c));
+				imap_conn_close(&e.c);
+				pthread_mutex_lock(&p->lock);
+				pool_release_slot(p);
+				continue;
+			}
+			*c_r = e.c;
+			return 0;
+		}
+		if (p->nconns < p->max) {
+			if (p->failed_rc && pool_now_ms() - p->failed_ms < POOL_BACKOFF_MS) {
+				rc = p->failed_rc;
+				pthread_mutex_unlock(&p->lock);
+				return rc;
+			}
+			p->nconns++;
+			pthread_mutex_unlock(&p->lock);
+			rc = imap_conn_open(&p->o, &c, err, sizeof(err));
+			pthread_mutex_lock(&p->lock);
+			if (rc < 0) {
+				p->failed_rc = rc;
+				p->failed_ms = pool_now_ms();
+				pool_release_slot(p);
+				pthread_mutex_unlock(&p->lock);
+				log_warnx("%s", err);
+				return rc;
+			}
+			p->failed_rc = 0;
+			pthread_mutex_unlock(&p->lock);
+			*c_r = c;
+			return 0;
+		}
+		pthread_cond_wait(&p->cond, &p->lock);
+	}
+}
+
+void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
+{
+	if (!c)
+		return;
+	if (imap_conn_is_broken(c)) {
+		log_debug(LOG_NET, "[%u] dropping broken connection: %s", imap_conn_id(c),
+			  imap_conn_error(c));
+		imap_conn_close(&c);
+		pthread_mutex_lock(&p->lock);
+		pool_release_slot(p);
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->nidle == p->max) {
+		/* Not one of ours: more came back than were handed out. */
+		pthread_mutex_unlock(&p->lock);
+		log_warnx("[%u] connection returned to a full pool; closing it", imap_conn_id(c));
+		imap_conn_close(&c);
+		return;
+	}
+	p->idle[p->nidle].c = c;
+	p->idle[p->nidle].since_ms = pool_now_ms();
+	p->nidle++;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
