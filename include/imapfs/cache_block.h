@@ -1,9 +1,9 @@
 /* cache_block: message content in fixed-size blocks, keyed by (mailbox,
- * UIDVALIDITY, UID, section, block number), bounded, least recently used
- * evicted first.  This first version lives in memory; the on-disk,
- * verified store of SPEC §5 replaces it behind the same interface.
- * Thread-safe: one internal mutex, never held while copying out to a
- * caller's network or FUSE buffers. */
+ * UIDVALIDITY, UID, section, block number), bounded (the bound counts
+ * content bytes), least recently used evicted first.  This first version
+ * lives in memory; the on-disk, verified store of SPEC §5 replaces it
+ * behind the same interface.  Thread-safe: one internal mutex; blocks are
+ * copied in and out under it (a 64 KiB memcpy), never any I/O. */
 #ifndef IMAPFS_CACHE_BLOCK_H
 #define IMAPFS_CACHE_BLOCK_H
 

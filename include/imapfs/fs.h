@@ -4,7 +4,8 @@
  * Locking: one mutex per struct fs protects the inode table and every
  * mailbox listing; it is never held across network I/O or a fuse_reply_*.
  * Errors are -errno inside and become fuse_reply_err only at the op entry
- * points. */
+ * points.  This version is read-only: every operation that would change
+ * mail answers EROFS. */
 #ifndef IMAPFS_FS_H
 #define IMAPFS_FS_H
 

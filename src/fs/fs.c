@@ -1,0 +1,592 @@
+/* fs: the libfuse low-level operations table and the entry points.  Each
+ * op_* function replies exactly once; the helpers it calls return 0 or
+ * -errno, and fuse_reply_err(req, -ret) happens only here.  This version
+ * is read-only: every operation that would change mail answers EROFS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "imapfs/log.h"
+#include "imapfs/mail_name.h"
+
+#include "fs_int.h"
+
+/* Probe names can never exist, so the kernel may remember that for long. */
+#define FS_PROBE_NEG_TIMEOUT_S 3600.0
+
+struct fs *fs_new(const struct fs_config *cfg)
+{
+	struct fs *fs = calloc(1, sizeof(*fs));
+
+	if (fs == NULL)
+		abort();
+	fs->cfg = *cfg;
+	fs->started = time(NULL);
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_cond_init(&fs->cond, NULL);
+	fs->inodes = g_hash_table_new(g_int64_hash, g_int64_equal);
+	fs->mboxes = g_hash_table_new(g_str_hash, g_str_equal);
+	fs->next_ino = FUSE_ROOT_ID;
+	fs->root = fs_inode_new(fs, FS_ROOT, "", NULL);
+	fs->root->linked = true;
+	return fs;
+}
+
+void fs_free(struct fs **fsp)
+{
+	struct fs *fs = *fsp;
+
+	if (fs == NULL)
+		return;
+	fs_inode_free_all(fs);
+	fs_mbox_free_all(fs);
+	g_hash_table_destroy(fs->inodes);
+	g_hash_table_destroy(fs->mboxes);
+	pthread_cond_destroy(&fs->cond);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs);
+	*fsp = NULL;
+}
+
+int fs_load(struct fs *fs, char *err, size_t errlen)
+{
+	return fs_mbox_tree_refresh(fs, true, err, errlen);
+}
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* ---- lookup and attributes ---- */
+
+static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct fuse_entry_param *e)
+{
+	struct fs_node *p, *n;
+	struct fs_mbox *m;
+	char err[256];
+	int ret;
+
+	if (fs_is_probe_name(name))
+		return -ENOENT;
+	if (strlen(name) > FS_NAME_MAX)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&fs->lock);
+	p = fs_inode_get(fs, parent);
+	ret = p == NULL ? -ENOENT : p->kind == FS_MSG ? -ENOTDIR : 0;
+	pthread_mutex_unlock(&fs->lock);
+	if (ret < 0)
+		return ret;
+	/* p is a directory node: it outlives every request. */
+	m = p->mbox;
+
+	/* At most two passes: what we know, then what a refresh of an old
+	 * tree or listing says. */
+	for (int pass = 0;; pass++) {
+		bool msg_name = false, need_list = false, need_tree = false;
+		uint32_t uid = 0;
+
+		pthread_mutex_lock(&fs->lock);
+		n = g_hash_table_lookup(p->children, name);
+		if (n == NULL && m != NULL && !m->noselect && mail_name_uid(name, &uid)) {
+			msg_name = true;
+			n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(uid));
+			/* The UID is the identity, but only the canonical
+			 * name names the file. */
+			if (n != NULL && strcmp(n->name, name) != 0)
+				n = NULL;
+		}
+		if (n != NULL) {
+			fs_inode_entry(fs, n, e);
+			pthread_mutex_unlock(&fs->lock);
+			return 0;
+		}
+		if (pass == 0) {
+			need_list = msg_name && fs_mbox_listing_old(fs, m);
+			need_tree = fs_mbox_tree_old(fs);
+		}
+		pthread_mutex_unlock(&fs->lock);
+		if (!need_list && !need_tree)
+			return -ENOENT;
+		if (need_tree)
+			(void)fs_mbox_tree_refresh(fs, false, err, sizeof(err));
+		if (need_list) {
+			ret = fs_mbox_listing(fs, m, true);
+			if (ret < 0)
+				return fs_errno_net(ret);
+		}
+	}
+}
+
+static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	int ret;
+
+	log_debug(LOG_FS, "fs: lookup %llu \"%s\"", (unsigned long long)parent, name);
+	ret = fs_lookup(fs_of(req), parent, name, &e);
+	if (ret == -ENOENT && fs_is_probe_name(name)) {
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = FS_PROBE_NEG_TIMEOUT_S;
+		fuse_reply_entry(req, &e);
+	} else if (ret < 0) {
+		fuse_reply_err(req, -ret);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
+}
+
+static void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct fs *fs = fs_of(req);
+
+	log_debug(LOG_FS, "fs: forget %llu %llu", (unsigned long long)ino,
+		  (unsigned long long)nlookup);
+	pthread_mutex_lock(&fs->lock);
+	fs_inode_forget(fs, ino, nlookup);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_none(req);
+}
+
+static void fs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct fs *fs = fs_of(req);
+
+	log_debug(LOG_FS, "fs: forget %zu inodes", count);
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < count; i++)
+		fs_inode_forget(fs, forgets[i].ino, forgets[i].nlookup);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_none(req);
+}
+
+static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_node *n;
+	struct stat st;
+	double timeout = 0;
+	int ret = 0;
+
+	(void)fi;
+	log_debug(LOG_FS, "fs: getattr %llu", (unsigned long long)ino);
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, ino);
+	if (n != NULL) {
+		fs_inode_stat(fs, n, &st);
+		timeout = fs_inode_timeout(fs, n);
+	} else {
+		ret = -ENOENT;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, timeout);
+}
+
+static void fs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct fs *fs = fs_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fs_node *n;
+	int ret = 0;
+
+	log_debug(LOG_FS, "fs: access %llu %#o", (unsigned long long)ino, (unsigned)mask);
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, ino);
+	if (n == NULL)
+		ret = -ENOENT;
+	else if (mask & W_OK)
+		ret = -EROFS;
+	else if ((mask & X_OK) && n->kind == FS_MSG)
+		ret = -EACCES; /* mode 0600 */
+	else if (mask != F_OK && ctx->uid != 0 && ctx->uid != fs->cfg.uid)
+		ret = -EACCES; /* modes are 0600/0700: only the owner */
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -ret);
+}
+
+static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fs_of(req);
+	struct statvfs sv;
+
+	(void)ino;
+	log_debug(LOG_FS, "fs: statfs");
+	/* Only what is known locally: df must never wait on the network. */
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_namemax = FS_NAME_MAX;
+	pthread_mutex_lock(&fs->lock);
+	sv.f_blocks = (fsblkcnt_t)((fs->nbytes + 4095) / 4096);
+	sv.f_files = (fsfilcnt_t)fs->nmsgs;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- files ---- */
+
+static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_node *n;
+	int ret = 0;
+
+	log_debug(LOG_FS, "fs: open %llu flags %#o", (unsigned long long)ino, (unsigned)fi->flags);
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, ino);
+	if (n == NULL)
+		ret = -ENOENT;
+	else if (n->kind != FS_MSG)
+		ret = -EISDIR;
+	else if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+		ret = -EROFS;
+	pthread_mutex_unlock(&fs->lock);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	/* Messages are immutable: what the page cache holds stays true
+	 * across opens, and there is nothing to flush at close. */
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	const char *data = NULL;
+	char *mem = NULL;
+	size_t len = 0;
+	int ret;
+
+	(void)fi;
+	log_debug(LOG_FS, "fs: read %llu %zu@%lld", (unsigned long long)ino, size, (long long)off);
+	ret = fs_read(fs_of(req), ino, size, off, &mem, &data, &len);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_buf(req, data, len);
+	free(mem);
+}
+
+static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	log_debug(LOG_FS, "fs: release %llu", (unsigned long long)ino);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* ---- directories ---- */
+
+static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = NULL;
+	int ret;
+
+	log_debug(LOG_FS, "fs: opendir %llu", (unsigned long long)ino);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	ret = fs_dir_open(fs_of(req), ino, &d);
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0)
+		fs_dir_close(fs_of(req), &d); /* interrupted: no releasedir */
+}
+
+static void fs_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi, bool plus)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	size_t len = 0;
+	char *buf;
+	int ret;
+
+	log_debug(LOG_FS, "fs: readdir%s %llu %zu@%lld", plus ? "plus" : "",
+		  (unsigned long long)ino, size, (long long)off);
+	buf = malloc(size > 0 ? size : 1);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ret = fs_dir_read(fs_of(req), d, req, plus, off, buf, size, &len);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			  struct fuse_file_info *fi)
+{
+	fs_readdir_common(req, ino, size, off, fi, false);
+}
+
+static void fs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	fs_readdir_common(req, ino, size, off, fi, true);
+}
+
+static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+
+	log_debug(LOG_FS, "fs: releasedir %llu", (unsigned long long)ino);
+	fs_dir_close(fs_of(req), &d);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* ---- extended attributes ---- */
+
+/* The size-probe protocol: size 0 asks for the length; a buffer too
+ * small is ERANGE. */
+static void fs_reply_xattr(fuse_req_t req, int ret, const char *val, size_t len, size_t size)
+{
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+}
+
+static void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	char *val = NULL;
+	size_t len = 0;
+	int ret;
+
+	log_debug(LOG_FS, "fs: getxattr %llu \"%s\" %zu", (unsigned long long)ino, name, size);
+	ret = fs_xattr_get(fs_of(req), ino, name, &val, &len);
+	fs_reply_xattr(req, ret, val, len, size);
+	free(val);
+}
+
+static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *val = NULL;
+	size_t len = 0;
+	int ret;
+
+	log_debug(LOG_FS, "fs: listxattr %llu %zu", (unsigned long long)ino, size);
+	ret = fs_xattr_get(fs_of(req), ino, NULL, &val, &len);
+	fs_reply_xattr(req, ret, val, len, size);
+	free(val);
+}
+
+/* ---- changes: not in this version ---- */
+
+static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			  struct fuse_file_info *fi)
+{
+	(void)attr;
+	(void)to_set;
+	(void)fi;
+	log_debug(LOG_FS, "fs: setattr %llu: read-only", (unsigned long long)ino);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent;
+	(void)mode;
+	log_debug(LOG_FS, "fs: mkdir \"%s\": read-only", name);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	log_debug(LOG_FS, "fs: unlink \"%s\": read-only", name);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	log_debug(LOG_FS, "fs: rmdir \"%s\": read-only", name);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+			 const char *newname, unsigned int flags)
+{
+	(void)parent;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	log_debug(LOG_FS, "fs: rename \"%s\": read-only", name);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			 struct fuse_file_info *fi)
+{
+	(void)parent;
+	(void)mode;
+	(void)fi;
+	log_debug(LOG_FS, "fs: create \"%s\": read-only", name);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			   size_t size, int flags)
+{
+	(void)ino;
+	(void)value;
+	(void)size;
+	(void)flags;
+	log_debug(LOG_FS, "fs: setxattr \"%s\": read-only", name);
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+			    struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)mode;
+	(void)offset;
+	(void)length;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+/* ---- session ---- */
+
+static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Attributes cost nothing here, so readdirplus saves the kernel a
+	 * lookup per entry; libfuse's adaptive mode (READDIRPLUS_AUTO)
+	 * stays as the kernel and options set it.  max_readahead is left as
+	 * the kernel offered, and libfuse already sizes requests at up to
+	 * 1 MiB (max_pages from max_write), so reads arrive large. */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	log_debug(LOG_FS, "fs: init: max_readahead %u, max_read %u, want %#x", conn->max_readahead,
+		  conn->max_read, conn->want);
+}
+
+static const struct fuse_lowlevel_ops fs_ops_table = {
+    .init = fs_op_init,
+    .lookup = fs_op_lookup,
+    .forget = fs_op_forget,
+    .forget_multi = fs_op_forget_multi,
+    .getattr = fs_op_getattr,
+    .setattr = fs_op_setattr,
+    .mknod = fs_op_mknod,
+    .mkdir = fs_op_mkdir,
+    .unlink = fs_op_unlink,
+    .rmdir = fs_op_rmdir,
+    .symlink = fs_op_symlink,
+    .rename = fs_op_rename,
+    .link = fs_op_link,
+    .open = fs_op_open,
+    .read = fs_op_read,
+    .write = fs_op_write,
+    .flush = fs_op_flush,
+    .release = fs_op_release,
+    .fsync = fs_op_fsync,
+    .opendir = fs_op_opendir,
+    .readdir = fs_op_readdir,
+    .readdirplus = fs_op_readdirplus,
+    .releasedir = fs_op_releasedir,
+    .fsyncdir = fs_op_fsyncdir,
+    .statfs = fs_op_statfs,
+    .setxattr = fs_op_setxattr,
+    .getxattr = fs_op_getxattr,
+    .listxattr = fs_op_listxattr,
+    .removexattr = fs_op_removexattr,
+    .access = fs_op_access,
+    .create = fs_op_create,
+    .fallocate = fs_op_fallocate,
+};
+
+const struct fuse_lowlevel_ops *fs_ops(void)
+{
+	return &fs_ops_table;
+}

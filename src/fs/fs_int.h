@@ -1,0 +1,166 @@
+/* fs internals shared by the files of src/fs/: the inode table (inode.c),
+ * mailbox tree and listings (mbox.c), directory snapshots (dir.c), content
+ * (read.c), extended attributes (xattr.c) and the operations (fs.c).
+ *
+ * Lifetimes.  Directory nodes (root and mailboxes) live as long as the
+ * struct fs: the few hundred a tree has are cheap, and a pointer to one
+ * stays valid across an unlock.  A message node lives while it is in its
+ * mailbox's listing, or the kernel still holds a lookup reference to it,
+ * or an open directory snapshot pins it; the last of these to go frees
+ * it (fs_inode_maybe_free).  Pointers to message nodes are therefore only
+ * used under fs->lock, unless pinned. */
+#ifndef IMAPFS_FS_INT_H
+#define IMAPFS_FS_INT_H
+
+/* FUSE_USE_VERSION comes with fuse_dep (meson.build). */
+#include <fuse_lowlevel.h>
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "imapfs/fs.h"
+#include "imapfs/imap_conn.h"
+
+#include "fs_names.h"
+
+/* Directories change behind our back; one second is what sshfs and
+ * friends use so that `ls` after a change elsewhere is not fooled long. */
+#define FS_DIR_TIMEOUT_S 1.0
+
+enum fs_kind {
+	FS_ROOT,
+	FS_MBOX, /* a mailbox directory, selectable or not */
+	FS_MSG,
+};
+
+struct fs_mbox;
+
+struct fs_node {
+	uint64_t ino; /* key in fs->inodes; first so &node->ino is stable */
+	enum fs_kind kind;
+	char *name;		/* shown name; "" for the root */
+	struct fs_node *parent; /* the directory it is listed in; root: NULL */
+	uint64_t nlookup;	/* lookup references the kernel holds */
+	unsigned pins;		/* open directory snapshots holding it */
+	bool linked;		/* listed in its parent (dirs: in the tree) */
+	struct fs_mbox *mbox;	/* FS_MBOX: its mailbox; FS_MSG: the one it is in */
+
+	/* FS_ROOT, FS_MBOX: sub-mailbox name -> struct fs_node. */
+	GHashTable *children;
+
+	/* FS_MSG only. */
+	uint32_t uid;
+	uint32_t uidvalidity;
+	uint64_t size;	 /* RFC822.SIZE until the real size is learned */
+	bool size_exact; /* size is the real one: a read met the end */
+	time_t internaldate;
+	char *flags;	  /* space-separated, never NULL */
+	char *message_id; /* NULL when the message has none */
+	unsigned seen;	  /* refresh generation that last saw it */
+};
+
+/* One mailbox of the tree: the raw name is the identity.  Never freed
+ * before the fs; a mailbox that disappears from LIST is only unlinked. */
+struct fs_mbox {
+	char *raw;
+	struct fs_node *dir;
+	bool noselect; /* \Noselect, \NonExistent or an implied level */
+	bool present;  /* in the last LIST */
+	unsigned tree_seen;
+
+	/* The message listing (selectable mailboxes only). */
+	GHashTable *msgs;     /* uid -> struct fs_node (FS_MSG) */
+	bool listed;	      /* msgs reflects a completed fetch */
+	bool stale;	      /* a read saw UIDVALIDITY change or an expunge */
+	bool refreshing;      /* a thread is talking to the server for it */
+	unsigned refresh_seq; /* bumped when a refresh ends */
+	int refresh_err;      /* that refresh's result */
+	gint64 checked_at;    /* monotonic us of the last attempt */
+	time_t listed_wall;   /* wall clock of the last successful one */
+	uint32_t uidvalidity;
+	uint32_t uidnext;      /* the server's, or highest UID seen + 1 */
+	uint32_t server_count; /* messages the server returned (EXISTS) */
+	uint64_t modseq;
+	uint64_t bytes; /* sum of the listed messages' sizes */
+};
+
+struct fs {
+	struct fs_config cfg;
+	time_t started;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a tree or listing refresh ended */
+
+	/* Everything below is protected by lock. */
+	GHashTable *inodes; /* &node->ino -> struct fs_node */
+	GHashTable *mboxes; /* raw name -> struct fs_mbox */
+	struct fs_node *root;
+	uint64_t next_ino;
+	uint64_t nmsgs; /* messages in all listings, for statfs */
+	uint64_t nbytes;
+	unsigned gen; /* generation counter for mark-and-sweep merges */
+
+	bool tree_refreshing;
+	unsigned tree_seq;
+	int tree_err;
+	gint64 tree_checked_at;
+};
+
+/* inode.c -- all with fs->lock held. */
+struct fs_node *fs_inode_new(struct fs *fs, enum fs_kind kind, const char *name,
+			     struct fs_node *parent);
+struct fs_node *fs_inode_get(struct fs *fs, uint64_t ino);
+/* Frees a message node nobody needs any more (see the lifetimes above). */
+void fs_inode_maybe_free(struct fs *fs, struct fs_node *n);
+void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup);
+void fs_inode_stat(const struct fs *fs, const struct fs_node *n, struct stat *st);
+/* Fills e for a reply to lookup and takes one lookup reference. */
+void fs_inode_entry(struct fs *fs, struct fs_node *n, struct fuse_entry_param *e);
+/* How long the kernel may keep the attributes, and the name. */
+double fs_inode_timeout(const struct fs *fs, const struct fs_node *n);
+double fs_inode_entry_timeout(const struct fs *fs, const struct fs_node *n);
+void fs_inode_free_all(struct fs *fs);
+
+/* mbox.c */
+/* LIST and merge the tree.  force: even when the tree is younger than
+ * list_ttl_s.  Takes and releases fs->lock itself; call without it. */
+int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen);
+/* Makes sure m's listing exists and, when fresh is true, is not older
+ * than list_ttl_s.  An old listing is kept (and 0 returned) if a refresh
+ * fails; -errno only when there is no listing at all.  Call without
+ * fs->lock. */
+int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh);
+/* With fs->lock held: true when m's listing needs a refresh. */
+bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m);
+bool fs_mbox_tree_old(const struct fs *fs);
+void fs_mbox_free_all(struct fs *fs);
+/* A connection failure that a second attempt on a fresh connection can
+ * cure: the server dropped an idle connection. */
+bool fs_conn_retryable(struct imap_conn *c, int err);
+/* Logs a failed command on c about what: a warning, or a note when it is
+ * about to be retried. */
+void fs_conn_log(struct imap_conn *c, int err, bool retry, const char *what);
+/* Maps what a server or connection said to what a system call returns. */
+int fs_errno_net(int err);
+
+/* dir.c */
+struct fs_dir;
+int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r);
+/* Fills buf (size bytes) with entries from off on; *len_r is the used
+ * length.  plus: readdirplus (takes lookup references for what it adds). */
+int fs_dir_read(struct fs *fs, struct fs_dir *d, fuse_req_t req, bool plus, off_t off, char *buf,
+		size_t size, size_t *len_r);
+void fs_dir_close(struct fs *fs, struct fs_dir **d);
+
+/* read.c: *mem_r is to be freed; the reply is *len_r bytes at *data_r. */
+int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, const char **data_r,
+	    size_t *len_r);
+
+/* xattr.c: the value of name (malloc'd, *len_r bytes), or the list of
+ * names when name is NULL. */
+int fs_xattr_get(struct fs *fs, uint64_t ino, const char *name, char **val_r, size_t *len_r);
+
+#endif

@@ -1,0 +1,614 @@
+/* fs mailboxes: the tree from LIST and each mailbox's message listing.
+ *
+ * Both refreshes follow one pattern: under fs->lock a thread marks the
+ * object as refreshing and copies what it needs, drops the lock for the
+ * network work, then takes the lock again to merge the result and wake
+ * the threads that waited (fs->cond) instead of sending the same commands
+ * again.  Waiters take the refresher's result as theirs.
+ *
+ * Listing refresh (SPEC §5: at the latest when a listing is list_ttl_s
+ * old): EXAMINE, then
+ *  - a full UID FETCH 1:* the first time, when UIDVALIDITY changed, when
+ *    EXISTS says something was expunged, or when HIGHESTMODSEQ moved
+ *    (CONDSTORE servers: a flag changed somewhere, or new mail; we cannot
+ *    tell which without CHANGEDSINCE, which a later version will use);
+ *  - otherwise only UIDs from the last UIDNEXT on, and nothing at all when
+ *    UIDNEXT and EXISTS are unchanged.
+ * So without CONDSTORE flag changes of old messages show only after the
+ * next full fetch.  Merging keeps the node (and so the inode number and
+ * the learned size) of every UID that is still there. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imapfs/cache_block.h"
+#include "imapfs/imap_pool.h"
+#include "imapfs/log.h"
+#include "imapfs/mail_name.h"
+
+#include "fs_int.h"
+
+/* One message as fetched, before it becomes a node. */
+struct fs_meta {
+	uint32_t uid;
+	time_t internaldate;
+	uint64_t size;
+	char *flags;
+	char *name;
+	char *message_id;
+};
+
+/* What a listing refresh knows going in and brings back. */
+struct fs_refresh {
+	/* In: the listing as it was. */
+	bool listed;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint32_t server_count;
+	uint64_t modseq;
+	/* Out. */
+	struct imap_mbox_status st;
+	bool full;     /* metas is the whole mailbox */
+	uint32_t lo;   /* UIDs below this are not wanted */
+	GArray *metas; /* struct fs_meta */
+};
+
+int fs_errno_net(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ESTALE:
+	case -ENOMEM:
+	case -EACCES:
+		return err;
+	default:
+		/* SPEC §5: what the network cannot deliver fails with EIO. */
+		return -EIO;
+	}
+}
+
+void fs_conn_log(struct imap_conn *c, int err, bool retry, const char *what)
+{
+	const char *why = imap_conn_error(c)[0] ? imap_conn_error(c) : strerror(-err);
+
+	/* A retried command is routine (an idle connection timed out), not
+	 * something to warn about. */
+	if (retry)
+		log_info("%s: %s (trying a new connection)", what, why);
+	else
+		log_warnx("%s: %s", what, why);
+}
+
+bool fs_conn_retryable(struct imap_conn *c, int err)
+{
+	/* A server drops connections that sat idle in the pool; that shows
+	 * as a reset or EOF on first use.  A timeout is not retried: the
+	 * system call would wait twice the bound. */
+	return imap_conn_is_broken(c) && (err == -ECONNRESET || err == -EPIPE);
+}
+
+bool fs_mbox_tree_old(const struct fs *fs)
+{
+	return g_get_monotonic_time() - fs->tree_checked_at >=
+	       (gint64)fs->cfg.list_ttl_s * G_USEC_PER_SEC;
+}
+
+bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m)
+{
+	return !m->listed || m->checked_at == 0 ||
+	       g_get_monotonic_time() - m->checked_at >=
+		   (gint64)fs->cfg.list_ttl_s * G_USEC_PER_SEC;
+}
+
+/* Takes a message out of its listing; the node lives on while the kernel
+ * or a directory snapshot still holds it.  The caller removes it from
+ * m->msgs. */
+static void fs_mbox_unlink_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n)
+{
+	n->linked = false;
+	fs->nmsgs--;
+	fs->nbytes -= n->size;
+	m->bytes -= n->size;
+	fs_inode_maybe_free(fs, n);
+}
+
+static void fs_mbox_drop_listing(struct fs *fs, struct fs_mbox *m)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, m->msgs);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		g_hash_table_iter_remove(&it);
+		fs_mbox_unlink_msg(fs, m, v);
+	}
+	m->listed = false;
+	m->checked_at = 0;
+}
+
+/* ---- the tree ---- */
+
+static int fs_mbox_list(struct fs *fs, struct imap_list_entry **v_r, size_t *n_r, char *err,
+			size_t errlen)
+{
+	struct imap_conn *c = NULL;
+	int ret;
+
+	for (int attempt = 0;; attempt++) {
+		bool retry;
+
+		ret = imap_pool_get(fs->cfg.pool, NULL, &c);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot connect to the server: %s", strerror(-ret));
+			return ret;
+		}
+		ret = imap_conn_list(c, v_r, n_r);
+		retry = ret < 0 && attempt == 0 && fs_conn_retryable(c, ret);
+		if (ret < 0) {
+			snprintf(err, errlen, "LIST failed: %s",
+				 imap_conn_error(c)[0] ? imap_conn_error(c) : strerror(-ret));
+			if (retry)
+				fs_conn_log(c, ret, retry, "LIST");
+		}
+		imap_pool_put(fs->cfg.pool, c);
+		if (!retry)
+			return ret;
+	}
+}
+
+static void fs_mbox_unlink_dir(struct fs_mbox *m)
+{
+	struct fs_node *d = m->dir;
+
+	if (d->linked && d->parent != NULL &&
+	    g_hash_table_lookup(d->parent->children, d->name) == d)
+		g_hash_table_remove(d->parent->children, d->name);
+	d->linked = false;
+}
+
+/* Finds or makes the directory for the raw mailbox name raw, shown as
+ * comp under parent.  NULL when another mailbox already has that name
+ * there in this generation. */
+static struct fs_node *fs_mbox_attach(struct fs *fs, struct fs_node *parent, const char *comp,
+				      const char *raw, unsigned gen)
+{
+	struct fs_node *child = g_hash_table_lookup(parent->children, comp);
+	struct fs_mbox *m;
+
+	if (child != NULL) {
+		if (strcmp(child->mbox->raw, raw) == 0) {
+			child->mbox->tree_seen = gen;
+			return child;
+		}
+		if (child->mbox->tree_seen == gen)
+			return NULL;
+		/* The name belonged to a mailbox this LIST has not (yet)
+		 * shown; the one LIST shows first wins. */
+		fs_mbox_unlink_dir(child->mbox);
+	}
+	m = g_hash_table_lookup(fs->mboxes, raw);
+	if (m == NULL) {
+		m = calloc(1, sizeof(*m));
+		if (m == NULL)
+			abort();
+		m->raw = strdup(raw);
+		if (m->raw == NULL)
+			abort();
+		m->msgs = g_hash_table_new(NULL, NULL);
+		m->noselect = true; /* until a LIST entry of its own says otherwise */
+		m->dir = fs_inode_new(fs, FS_MBOX, comp, parent);
+		m->dir->mbox = m;
+		g_hash_table_insert(fs->mboxes, m->raw, m);
+	} else {
+		fs_mbox_unlink_dir(m);
+		/* Same raw name, so normally the same place; a server that
+		 * changed its delimiter may have moved it. */
+		m->dir->parent = parent;
+		if (strcmp(m->dir->name, comp) != 0) {
+			free(m->dir->name);
+			m->dir->name = strdup(comp);
+			if (m->dir->name == NULL)
+				abort();
+		}
+	}
+	m->dir->linked = true;
+	g_hash_table_insert(parent->children, m->dir->name, m->dir);
+	m->tree_seen = gen;
+	return m->dir;
+}
+
+/* Adds one LIST entry (all its levels) to the tree. */
+static void fs_mbox_tree_add(struct fs *fs, const struct imap_list_entry *e, unsigned gen)
+{
+	struct fs_names_path p;
+	struct fs_node *dir = fs->root;
+	const char *why;
+	size_t i;
+
+	if (fs_names_split(e->name, e->delim, &p, &why) < 0) {
+		/* The name is hostile or broken: escape it for the log. */
+		char *esc = g_strescape(e->name, NULL);
+
+		log_warnx("skipping mailbox \"%s\": %s", esc, why);
+		g_free(esc);
+		return;
+	}
+	for (i = 0; i < p.n; i++) {
+		if (fs_is_probe_name(p.comp[i])) {
+			log_warnx("skipping mailbox \"%s\": \"%s\" is a name reserved for what "
+				  "desktops probe",
+				  e->name, p.comp[i]);
+			goto out;
+		}
+	}
+	for (i = 0; i < p.n; i++) {
+		char *raw = strndup(e->name, p.rawlen[i]);
+
+		if (raw == NULL)
+			abort();
+		dir = fs_mbox_attach(fs, dir, p.comp[i], raw, gen);
+		free(raw);
+		if (dir == NULL) {
+			log_warnx("skipping mailbox \"%s\": another mailbox is already shown as "
+				  "\"%s\"",
+				  e->name, p.comp[i]);
+			goto out;
+		}
+	}
+	dir->mbox->present = true;
+	/* RFC 5258: \NonExistent implies \Noselect. */
+	dir->mbox->noselect = (e->flags & (IMAP_LIST_NOSELECT | IMAP_LIST_NONEXISTENT)) != 0;
+out:
+	fs_names_path_clear(&p);
+}
+
+/* Mark and sweep: what this LIST did not show leaves the tree.  Raw names
+ * whose cached content must go are added to drop. */
+static void fs_mbox_tree_merge(struct fs *fs, const struct imap_list_entry *v, size_t n,
+			       GPtrArray *drop)
+{
+	unsigned gen = ++fs->gen;
+	GHashTableIter it;
+	gpointer val;
+
+	g_hash_table_iter_init(&it, fs->mboxes);
+	while (g_hash_table_iter_next(&it, NULL, &val))
+		((struct fs_mbox *)val)->present = false;
+	for (size_t i = 0; i < n; i++)
+		fs_mbox_tree_add(fs, &v[i], gen);
+
+	g_hash_table_iter_init(&it, fs->mboxes);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		struct fs_mbox *m = val;
+
+		if (m->tree_seen != gen) {
+			if (m->dir->linked)
+				log_info("mailbox %s is gone", m->raw);
+			fs_mbox_unlink_dir(m);
+		}
+		if (!m->present)
+			m->noselect = true; /* only an implied level now */
+		if ((m->tree_seen != gen || m->noselect) && m->listed) {
+			fs_mbox_drop_listing(fs, m);
+			g_ptr_array_add(drop, g_strdup(m->raw));
+		}
+	}
+}
+
+int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
+{
+	struct imap_list_entry *v = NULL;
+	GPtrArray *drop;
+	size_t n = 0;
+	int ret;
+
+	pthread_mutex_lock(&fs->lock);
+	if (fs->tree_refreshing) {
+		while (fs->tree_refreshing)
+			pthread_cond_wait(&fs->cond, &fs->lock);
+		ret = fs->tree_err;
+		pthread_mutex_unlock(&fs->lock);
+		if (ret < 0)
+			snprintf(err, errlen, "listing mailboxes failed: %s", strerror(-ret));
+		return ret;
+	}
+	if (!force && !fs_mbox_tree_old(fs)) {
+		pthread_mutex_unlock(&fs->lock);
+		return 0;
+	}
+	fs->tree_refreshing = true;
+	pthread_mutex_unlock(&fs->lock);
+
+	ret = fs_mbox_list(fs, &v, &n, err, errlen);
+
+	drop = g_ptr_array_new_with_free_func(g_free);
+	pthread_mutex_lock(&fs->lock);
+	if (ret == 0)
+		fs_mbox_tree_merge(fs, v, n, drop);
+	/* A failure also waits list_ttl_s before the next try: while the
+	 * server is away, listings are served from what we have. */
+	fs->tree_checked_at = g_get_monotonic_time();
+	fs->tree_err = ret;
+	fs->tree_seq++;
+	fs->tree_refreshing = false;
+	pthread_cond_broadcast(&fs->cond);
+	pthread_mutex_unlock(&fs->lock);
+
+	for (guint i = 0; i < drop->len; i++)
+		cache_block_drop_mailbox(fs->cfg.cache, drop->pdata[i]);
+	g_ptr_array_free(drop, TRUE);
+	if (ret < 0)
+		log_warnx("%s", err);
+	else
+		log_debug(LOG_FS, "fs: LIST gave %zu mailboxes", n);
+	imap_list_free(&v, n);
+	return ret;
+}
+
+/* ---- message listings ---- */
+
+static void fs_meta_clear(gpointer p)
+{
+	struct fs_meta *mm = p;
+
+	free(mm->flags);
+	free(mm->name);
+	free(mm->message_id);
+}
+
+/* The flags as shown in user.imap.flags: \Recent is left out, because it
+ * belongs to whichever session saw the message first and can never be
+ * stored, while the attribute is meant to be written back (SPEC §4). */
+static char *fs_mbox_flags(const char *flags)
+{
+	char **v = g_strsplit(flags != NULL ? flags : "", " ", -1);
+	GString *s = g_string_new(NULL);
+
+	for (char **f = v; *f != NULL; f++) {
+		if ((*f)[0] == '\0' || g_ascii_strcasecmp(*f, "\\Recent") == 0)
+			continue;
+		if (s->len > 0)
+			g_string_append_c(s, ' ');
+		g_string_append(s, *f);
+	}
+	g_strfreev(v);
+	return g_string_free(s, FALSE);
+}
+
+static int fs_mbox_meta_cb(void *arg, const struct imap_msg_meta *im)
+{
+	struct fs_refresh *r = arg;
+	struct fs_meta mm = {0};
+	char *subject, *flags;
+
+	/* "UID FETCH n:*" with n above every UID returns the last message;
+	 * and a hostile server may return anything. */
+	if (im->uid < r->lo || im->uid == 0)
+		return 0;
+	mm.uid = im->uid;
+	mm.internaldate = im->internaldate;
+	/* st_size is an off_t, and the totals of statfs must not wrap. */
+	mm.size = im->size > INT64_MAX ? INT64_MAX : im->size;
+	/* Flags are freed with free(): leave GLib's allocator at the door. */
+	flags = fs_mbox_flags(im->flags);
+	mm.flags = strdup(flags);
+	g_free(flags);
+	subject = mail_name_subject(im->headers, im->headers_len);
+	mm.name = mail_name_file(im->internaldate, subject, im->uid);
+	free(subject);
+	mm.message_id = mail_name_message_id(im->headers, im->headers_len);
+	if (mm.flags == NULL || mm.name == NULL)
+		abort();
+	g_array_append_val(r->metas, mm);
+	return 0;
+}
+
+static int fs_mbox_fetch_once(struct imap_conn *c, const char *raw, struct fs_refresh *r)
+{
+	int ret;
+
+	ret = imap_conn_examine(c, raw, true, &r->st);
+	if (ret < 0)
+		return ret;
+	g_array_set_size(r->metas, 0);
+	r->full = !r->listed || r->st.uidvalidity != r->uidvalidity ||
+		  r->st.exists < r->server_count ||
+		  (r->st.highestmodseq != 0 && r->st.highestmodseq != r->modseq);
+	if (!r->full) {
+		r->lo = r->uidnext != 0 ? r->uidnext : 1;
+		if (r->st.exists == r->server_count && r->st.uidnext != 0 && r->st.uidnext <= r->lo)
+			return 0; /* nothing new, nothing gone */
+		ret = imap_conn_fetch_meta(c, r->lo, 0, fs_mbox_meta_cb, r);
+		if (ret < 0)
+			return ret;
+		if ((uint64_t)r->server_count + r->metas->len == r->st.exists)
+			return 0;
+		/* Something was expunged while something arrived. */
+		g_array_set_size(r->metas, 0);
+		r->full = true;
+	}
+	if (r->st.exists == 0)
+		return 0;
+	r->lo = 1;
+	return imap_conn_fetch_meta(c, 1, 0, fs_mbox_meta_cb, r);
+}
+
+static int fs_mbox_fetch(struct fs *fs, const char *raw, struct fs_refresh *r)
+{
+	struct imap_conn *c = NULL;
+	int ret;
+
+	for (int attempt = 0;; attempt++) {
+		bool retry;
+
+		ret = imap_pool_get(fs->cfg.pool, raw, &c);
+		if (ret < 0) {
+			log_warnx("listing %s: cannot connect: %s", raw, strerror(-ret));
+			return ret;
+		}
+		ret = fs_mbox_fetch_once(c, raw, r);
+		retry = ret < 0 && attempt == 0 && fs_conn_retryable(c, ret);
+		if (ret < 0) {
+			char what[300];
+
+			snprintf(what, sizeof(what), "listing %s", raw);
+			fs_conn_log(c, ret, retry, what);
+		}
+		imap_pool_put(fs->cfg.pool, c);
+		if (!retry)
+			return ret;
+	}
+}
+
+/* With fs->lock held: makes r the listing of m.  Sets *drop_r when the
+ * mailbox's cached content is no longer valid. */
+static void fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r, bool *drop_r)
+{
+	unsigned gen = ++fs->gen;
+	uint32_t maxuid = 0;
+
+	*drop_r = false;
+	if (m->listed && r->st.uidvalidity != m->uidvalidity) {
+		log_info("UIDVALIDITY of %s changed (%u to %u): dropping its listing and cache",
+			 m->raw, m->uidvalidity, r->st.uidvalidity);
+		fs_mbox_drop_listing(fs, m);
+		*drop_r = true;
+	}
+	for (guint i = 0; i < r->metas->len; i++) {
+		struct fs_meta *mm = &g_array_index(r->metas, struct fs_meta, i);
+		struct fs_node *n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(mm->uid));
+
+		if (mm->uid > maxuid)
+			maxuid = mm->uid;
+		if (n != NULL) {
+			free(n->flags);
+			n->flags = mm->flags;
+			mm->flags = NULL;
+			if (!n->size_exact && n->size != mm->size) {
+				fs->nbytes += mm->size - n->size;
+				m->bytes += mm->size - n->size;
+				n->size = mm->size;
+			}
+			n->seen = gen;
+			continue;
+		}
+		if (g_hash_table_contains(m->dir->children, mm->name)) {
+			log_warnx(
+			    "%s: message file \"%s\" is hidden by the sub-mailbox of that name",
+			    m->raw, mm->name);
+			continue;
+		}
+		n = fs_inode_new(fs, FS_MSG, mm->name, m->dir);
+		n->mbox = m;
+		n->uid = mm->uid;
+		n->uidvalidity = r->st.uidvalidity;
+		n->size = mm->size;
+		n->internaldate = mm->internaldate;
+		n->flags = mm->flags;
+		mm->flags = NULL;
+		n->message_id = mm->message_id;
+		mm->message_id = NULL;
+		n->linked = true;
+		n->seen = gen;
+		g_hash_table_insert(m->msgs, GUINT_TO_POINTER(n->uid), n);
+		fs->nmsgs++;
+		fs->nbytes += n->size;
+		m->bytes += n->size;
+	}
+	if (r->full) {
+		GHashTableIter it;
+		gpointer v;
+
+		g_hash_table_iter_init(&it, m->msgs);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			struct fs_node *n = v;
+
+			if (n->seen == gen)
+				continue;
+			g_hash_table_iter_remove(&it);
+			fs_mbox_unlink_msg(fs, m, n);
+		}
+	}
+	/* The next incremental fetch starts above everything known; a
+	 * server that did not say UIDNEXT is covered by the UIDs seen. */
+	m->uidvalidity = r->st.uidvalidity;
+	m->uidnext = r->st.uidnext;
+	if (maxuid != UINT32_MAX && maxuid + 1 > m->uidnext)
+		m->uidnext = maxuid + 1;
+	if (!r->full && r->uidnext > m->uidnext)
+		m->uidnext = r->uidnext;
+	m->server_count = r->st.exists;
+	m->modseq = r->st.highestmodseq;
+	m->listed = true;
+	m->listed_wall = time(NULL);
+}
+
+int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
+{
+	struct fs_refresh r = {0};
+	bool drop = false;
+	int ret = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	if (m->noselect || (m->listed && !(fresh && fs_mbox_listing_old(fs, m))))
+		goto out_unlock;
+	if (m->refreshing) {
+		while (m->refreshing)
+			pthread_cond_wait(&fs->cond, &fs->lock);
+		ret = m->listed ? 0 : m->refresh_err;
+		goto out_unlock;
+	}
+	m->refreshing = true;
+	r.listed = m->listed;
+	r.uidvalidity = m->uidvalidity;
+	r.uidnext = m->uidnext;
+	r.server_count = m->server_count;
+	r.modseq = m->modseq;
+	pthread_mutex_unlock(&fs->lock);
+
+	/* m->raw never changes, so it is safe to use unlocked. */
+	r.metas = g_array_new(FALSE, TRUE, sizeof(struct fs_meta));
+	g_array_set_clear_func(r.metas, fs_meta_clear);
+	ret = fs_mbox_fetch(fs, m->raw, &r);
+
+	pthread_mutex_lock(&fs->lock);
+	if (ret == 0)
+		fs_mbox_merge(fs, m, &r, &drop);
+	m->checked_at = g_get_monotonic_time();
+	m->refresh_err = ret;
+	m->refresh_seq++;
+	m->refreshing = false;
+	pthread_cond_broadcast(&fs->cond);
+	if (ret < 0 && m->listed) {
+		log_warnx("%s: keeping the listing of %ld s ago", m->raw,
+			  (long)(time(NULL) - m->listed_wall));
+		ret = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (drop)
+		cache_block_drop_mailbox(fs->cfg.cache, m->raw);
+	log_debug(LOG_FS, "fs: listing of %s: %s fetch of %u messages, %d", m->raw,
+		  r.full ? "full" : "incremental", r.metas->len, ret);
+	g_array_free(r.metas, TRUE);
+	return ret;
+out_unlock:
+	pthread_mutex_unlock(&fs->lock);
+	return ret;
+}
+
+void fs_mbox_free_all(struct fs *fs)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, fs->mboxes);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct fs_mbox *m = v;
+
+		g_hash_table_iter_steal(&it);
+		g_hash_table_destroy(m->msgs);
+		free(m->raw);
+		free(m);
+	}
+}

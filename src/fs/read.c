@@ -1,0 +1,234 @@
+/* fs content: a read is rounded to CACHE_BLOCK_SIZE blocks; hits come
+ * from cache_block, and each run of consecutive misses is one
+ * UID FETCH BODY.PEEK[]<off.len>, so the server sends the blocks asked
+ * for and no more (reading the head of a 25 MB message costs a block or
+ * two, plus whatever the kernel's readahead asks for).
+ *
+ * Sizes: st_size starts as RFC822.SIZE, which a server may get wrong.  A
+ * block that comes back short ends the message: the size is then exact.
+ * A full block beyond the supposed end means the message is larger: the
+ * size grows to what has been seen, still not exact. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imapfs/cache_block.h"
+#include "imapfs/imap_pool.h"
+#include "imapfs/log.h"
+
+#include "fs_int.h"
+
+/* What a read needs of its node, copied under the lock. */
+struct fs_read_msg {
+	uint64_t ino;
+	struct fs_mbox *mbox;
+	const char *raw; /* the mailbox's, immutable */
+	uint32_t uid;
+	uint32_t uidvalidity;
+	uint64_t size;
+	bool size_exact;
+};
+
+/* Marks the mailbox's listing for a refresh at its next use. */
+static void fs_read_stale(struct fs *fs, struct fs_mbox *m)
+{
+	pthread_mutex_lock(&fs->lock);
+	m->checked_at = 0;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Records what the read learned about the size. */
+static void fs_read_learn(struct fs *fs, const struct fs_read_msg *rm, uint64_t size, bool exact)
+{
+	struct fs_node *n;
+
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, rm->ino);
+	if (n != NULL && !n->size_exact && (exact ? n->size != size : size > n->size)) {
+		log_debug(LOG_FS, "fs: %s UID %u is %llu bytes%s, not %llu", rm->raw, rm->uid,
+			  (unsigned long long)size, exact ? "" : " or more",
+			  (unsigned long long)n->size);
+		if (n->linked) {
+			fs->nbytes += size - n->size;
+			n->mbox->bytes += size - n->size;
+		}
+		n->size = size;
+	}
+	if (n != NULL && exact)
+		n->size_exact = true;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Fetches blocks [first, first + count) into buf; *got_r is the number of
+ * bytes the server had. */
+static int fs_read_fetch(struct fs *fs, const struct fs_read_msg *rm, struct imap_conn **cp,
+			 uint64_t first, size_t count, char *buf, size_t *got_r)
+{
+	struct imap_mbox_status st;
+	char what[300];
+	int ret = 0;
+
+	for (int attempt = 0;; attempt++) {
+		bool retry;
+
+		if (*cp == NULL) {
+			ret = imap_pool_get(fs->cfg.pool, rm->raw, cp);
+			if (ret < 0) {
+				log_warnx("reading %s UID %u: cannot connect: %s", rm->raw, rm->uid,
+					  strerror(-ret));
+				return ret;
+			}
+			ret = imap_conn_examine(*cp, rm->raw, false, &st);
+			if (ret == 0 && st.uidvalidity != rm->uidvalidity) {
+				log_info("UIDVALIDITY of %s changed; refreshing it", rm->raw);
+				fs_read_stale(fs, rm->mbox);
+				return -ESTALE;
+			}
+		}
+		if (ret == 0)
+			ret = imap_conn_fetch_body(*cp, rm->uid, first * CACHE_BLOCK_SIZE,
+						   count * CACHE_BLOCK_SIZE, buf, got_r);
+		if (ret == 0)
+			return 0;
+		if (ret == -ENOENT) {
+			log_info("%s UID %u was expunged", rm->raw, rm->uid);
+			fs_read_stale(fs, rm->mbox);
+			return -ESTALE;
+		}
+		retry = attempt == 0 && fs_conn_retryable(*cp, ret);
+		snprintf(what, sizeof(what), "reading %s UID %u", rm->raw, rm->uid);
+		fs_conn_log(*cp, ret, retry, what);
+		imap_pool_put(fs->cfg.pool, *cp);
+		*cp = NULL;
+		if (!retry)
+			return ret;
+	}
+}
+
+int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, const char **data_r,
+	    size_t *len_r)
+{
+	struct fs_read_msg rm;
+	struct fs_node *n;
+	struct imap_conn *c = NULL;
+	struct cache_key key;
+	uint64_t first, last, nblocks, avail, end_seen = 0, skip;
+	ssize_t *lens = NULL;
+	char *mem = NULL;
+	bool ended = false;
+	int ret = 0;
+
+	*mem_r = NULL;
+	*len_r = 0;
+	if (off < 0)
+		return -EINVAL;
+
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, ino);
+	if (n == NULL || n->kind != FS_MSG) {
+		ret = n == NULL ? -ENOENT : -EISDIR;
+		pthread_mutex_unlock(&fs->lock);
+		return ret;
+	}
+	rm.ino = ino;
+	rm.mbox = n->mbox;
+	rm.raw = n->mbox->raw;
+	rm.uid = n->uid;
+	rm.uidvalidity = n->uidvalidity;
+	rm.size = n->size;
+	rm.size_exact = n->size_exact;
+	pthread_mutex_unlock(&fs->lock);
+
+	if (size == 0 || (rm.size_exact && (uint64_t)off >= rm.size))
+		return 0;
+	first = (uint64_t)off / CACHE_BLOCK_SIZE;
+	last = ((uint64_t)off + size - 1) / CACHE_BLOCK_SIZE;
+	/* Never fetch past the supposed end: a short block tells where the
+	 * real end is, and a full last block that the size is too small. */
+	if (rm.size > 0 && last > (rm.size - 1) / CACHE_BLOCK_SIZE)
+		last = (rm.size - 1) / CACHE_BLOCK_SIZE;
+	if (first > last)
+		return 0;
+	nblocks = last - first + 1;
+
+	mem = malloc(nblocks * CACHE_BLOCK_SIZE);
+	lens = malloc(nblocks * sizeof(*lens));
+	if (mem == NULL || lens == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	key.mailbox = rm.raw;
+	key.uidvalidity = rm.uidvalidity;
+	key.uid = rm.uid;
+	key.section = "";
+	for (uint64_t i = 0; i < nblocks; i++) {
+		key.block = first + i;
+		lens[i] = cache_block_get(fs->cfg.cache, &key, mem + i * CACHE_BLOCK_SIZE);
+		if (lens[i] >= 0 && lens[i] < CACHE_BLOCK_SIZE) {
+			/* Only an object's last block is short. */
+			nblocks = i + 1;
+			end_seen = (first + i) * CACHE_BLOCK_SIZE + (uint64_t)lens[i];
+			ended = true;
+			break;
+		}
+	}
+
+	for (uint64_t i = 0; i < nblocks;) {
+		uint64_t j = i;
+		size_t got = 0;
+
+		if (lens[i] >= 0) {
+			i++;
+			continue;
+		}
+		while (j + 1 < nblocks && lens[j + 1] < 0)
+			j++;
+		ret = fs_read_fetch(fs, &rm, &c, first + i, j - i + 1, mem + i * CACHE_BLOCK_SIZE,
+				    &got);
+		if (ret < 0)
+			goto out;
+		for (uint64_t k = i; k <= j; k++) {
+			uint64_t at = (k - i) * CACHE_BLOCK_SIZE;
+			size_t blen = got > at ? got - at : 0;
+
+			if (blen > CACHE_BLOCK_SIZE)
+				blen = CACHE_BLOCK_SIZE;
+			lens[k] = (ssize_t)blen;
+			if (blen > 0) {
+				key.block = first + k;
+				cache_block_put(fs->cfg.cache, &key, mem + k * CACHE_BLOCK_SIZE,
+						blen);
+			}
+			if (blen < CACHE_BLOCK_SIZE) {
+				nblocks = k + 1;
+				end_seen = (first + k) * CACHE_BLOCK_SIZE + blen;
+				ended = true;
+				break;
+			}
+		}
+		i = j + 1;
+	}
+	if (!ended)
+		end_seen = (first + nblocks) * CACHE_BLOCK_SIZE;
+	if (ended || end_seen > rm.size)
+		fs_read_learn(fs, &rm, end_seen, ended);
+
+	/* The reply: from off to the end of the blocks we have. */
+	avail = (first + nblocks - 1) * CACHE_BLOCK_SIZE + (uint64_t)lens[nblocks - 1];
+	skip = (uint64_t)off - first * CACHE_BLOCK_SIZE;
+	if ((uint64_t)off < avail) {
+		*len_r = avail - (uint64_t)off < size ? avail - (uint64_t)off : size;
+		*data_r = mem + skip;
+		*mem_r = mem;
+		mem = NULL;
+	}
+out:
+	if (c != NULL)
+		imap_pool_put(fs->cfg.pool, c);
+	free(lens);
+	free(mem);
+	if (ret < 0)
+		return fs_errno_net(ret);
+	return 0;
+}
