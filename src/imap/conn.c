@@ -516,6 +516,10 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 			if (r->type == IMAP_RESP_TAGGED)
 				goto done;
 			conn_untagged(c, r);
+			if (c->broken) {
+				rc = -ECONNRESET;
+				goto out;
+			}
 			if (fn)
 				fn(c, r, arg);
 			imap_resp_free(&r);
@@ -554,7 +558,14 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 			if (rc < 0)
 				goto out;
 		} else {
+			/* After an untagged BYE the server closes at once (RFC
+			 * 3501 §7.1.5): fail now rather than wait for a tagged
+			 * reply that will not come.  LOGOUT loses nothing by it. */
 			conn_untagged(c, r);
+			if (c->broken) {
+				rc = -ECONNRESET;
+				goto out;
+			}
 			if (fn)
 				fn(c, r, arg);
 		}
