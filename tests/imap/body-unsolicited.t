@@ -1,0 +1,37 @@
+# proves: untagged responses the client did not ask for (EXISTS, RECENT, FETCH FLAGS for other messages, with and without UID, an untagged OK) before and after the body are ignored, and exactly the requested body is returned
+# probe: --tls examine INBOX body 7 0 20
+# expect-exit: 0
+# expect-out: ^BODY uid=7 got=20 hex=5375626a6563743a206869207468657265210d0a$
+# expect-count: 1 ^BODY
+TLS
+S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] fake server ready
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR
+S: $TAG OK Capability completed
+END
+C: {TAG} AUTHENTICATE PLAIN AHVzZXIAczNjcjN0LVBX
+S: $TAG OK [CAPABILITY IMAP4rev1 SASL-IR IDLE] Logged in
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 SASL-IR IDLE
+S: $TAG OK Capability completed
+END
+C-CMD: EXAMINE INBOX
+S: * 3 EXISTS
+S: * 0 RECENT
+S: * OK [UIDVALIDITY 42] UIDs valid
+S: * OK [UIDNEXT 8] Predicted next UID
+S: $TAG OK [READ-ONLY] Examine completed
+C~: ^(?P<tag>\S+) UID FETCH 7 (?:BODY\.PEEK\[\]<0\.20>|\((?:UID )?BODY\.PEEK\[\]<0\.20>(?: UID)?\))$
+S: * 4 EXISTS
+S: * 2 FETCH (UID 5 FLAGS (\Seen))
+S: * 1 FETCH (FLAGS (\Flagged))
+S+: * 3 FETCH (UID 7 BODY[]<0> {20}\r\nSubject: hi there!\r\n)\r\n
+S: * 4 FETCH (FLAGS (\Recent) UID 8)
+S: * 1 RECENT
+S: * OK [UIDNEXT 9] Predicted next UID
+S: $TAG OK Fetch completed
+C: {TAG} LOGOUT
+S: * BYE Logging out
+S: $TAG OK Logout completed

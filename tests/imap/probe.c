@@ -1,0 +1,348 @@
+/* imap-probe: drives one imap_conn through a list of commands so that the
+ * transcript tests (run_transcript.py + fakeserver.py) can observe the
+ * client from both ends.  Output is one line per result, stable and easy to
+ * match with regular expressions:
+ *
+ *   LIST <flags-hex> <delim-or-NIL> <raw name bytes>
+ *   EXAMINE uidvalidity=N uidnext=N exists=N   (examine: fresh; examine-cached:
+ *                                               may reuse the selected mailbox)
+ *   META uid=N date=EPOCH size=N flags="..." hdrlen=N hdr="C-escaped"
+ *   BODY uid=N got=N hex=<hex of the first 32 bytes>
+ *   CAP <name>                       (for each known name the server has)
+ *   ERROR <ERRNO_NAME> <reason>      (then exit 1)
+ *
+ * and "ELAPSED_MS <n>" on stderr at exit, whatever happened, so that tests
+ * can prove that a stalled server costs no more than the timeout. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "imapfs/imap_conn.h"
+#include "imapfs/log.h"
+
+#define PROBE_MAX_BODY (64u << 20)
+
+static struct timespec probe_t0;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: imap-probe (--tls|--starttls) --host H --port P [--cafile F]\n"
+			"                  [--timeout-ms N] [--out FILE] [-d] --user U CMD...\n"
+			"password: environment variable IMAPFS_PASSWORD\n"
+			"CMD: list | examine NAME | examine-cached NAME | meta |\n"
+			"     body UID OFF LEN | caps\n");
+}
+
+static long long elapsed_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)(t.tv_sec - probe_t0.tv_sec) * 1000 +
+	       (t.tv_nsec - probe_t0.tv_nsec) / 1000000;
+}
+
+static const char *errno_name(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "EUNKNOWN";
+}
+
+static void print_error(int rc, const char *reason)
+{
+	int e = rc < 0 ? -rc : rc;
+
+	if (!reason || !*reason)
+		reason = strerror(e);
+	printf("ERROR %s %s\n", errno_name(e), reason);
+}
+
+/* Prints s[0..len) as a C string body: printable ASCII as is, the rest
+ * escaped, so that header blocks stay on one line. */
+static void print_escaped(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\r')
+			fputs("\\r", stdout);
+		else if (ch == '\n')
+			fputs("\\n", stdout);
+		else if (ch == '\t')
+			fputs("\\t", stdout);
+		else if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\x%02x", ch);
+		else
+			putchar(ch);
+	}
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *v_r)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*v_r = v;
+	return true;
+}
+
+static int cmd_list(struct imap_conn *c)
+{
+	struct imap_list_entry *v = NULL;
+	size_t n = 0;
+	int rc = imap_conn_list(c, &v, &n);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		printf("LIST %x ", v[i].flags);
+		if (v[i].delim)
+			putchar(v[i].delim);
+		else
+			fputs("NIL", stdout);
+		putchar(' ');
+		fputs(v[i].name, stdout);
+		putchar('\n');
+	}
+	imap_list_free(&v, n);
+	return 0;
+}
+
+static int cmd_examine(struct imap_conn *c, const char *name, bool fresh)
+{
+	struct imap_mbox_status st;
+	int rc = imap_conn_examine(c, name, fresh, &st);
+
+	if (rc < 0)
+		return rc;
+	printf("EXAMINE uidvalidity=%" PRIu32 " uidnext=%" PRIu32 " exists=%" PRIu32 "\n",
+	       st.uidvalidity, st.uidnext, st.exists);
+	return 0;
+}
+
+static int meta_cb(void *arg, const struct imap_msg_meta *m)
+{
+	(void)arg;
+	printf("META uid=%" PRIu32 " date=%lld size=%" PRIu64 " flags=\"%s\" hdrlen=%zu hdr=\"",
+	       m->uid, (long long)m->internaldate, m->size, m->flags ? m->flags : "(null)",
+	       m->headers_len);
+	if (m->headers)
+		print_escaped(m->headers, m->headers_len);
+	fputs("\"\n", stdout);
+	return 0;
+}
+
+static int cmd_body(struct imap_conn *c, uint32_t uid, uint64_t off, size_t len,
+		    const char *out_path)
+{
+	char *buf = malloc(len ? len : 1);
+	size_t got = 0;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = imap_conn_fetch_body(c, uid, off, len, buf, &got);
+	if (rc < 0)
+		goto out;
+	if (got > len) {
+		/* The contract says "at most len": a violation is a client bug. */
+		fprintf(stderr, "imap-probe: fetch_body returned %zu > %zu bytes\n", got, len);
+		abort();
+	}
+	printf("BODY uid=%" PRIu32 " got=%zu hex=", uid, got);
+	for (size_t i = 0; i < got && i < 32; i++)
+		printf("%02x", (unsigned char)buf[i]);
+	putchar('\n');
+	if (out_path) {
+		FILE *f = fopen(out_path, "wb");
+
+		if (!f || fwrite(buf, 1, got, f) != got || fclose(f) != 0) {
+			fprintf(stderr, "imap-probe: cannot write %s\n", out_path);
+			exit(2);
+		}
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+static void cmd_caps(const struct imap_conn *c)
+{
+	static const char *const known[] = {
+	    "IMAP4rev1",    "IMAP4rev2",   "STARTTLS", "LOGINDISABLED", "AUTH=PLAIN",
+	    "SASL-IR",	    "LITERAL+",	   "LITERAL-", "UIDPLUS",	"MOVE",
+	    "IDLE",	    "CONDSTORE",   "QRESYNC",  "BINARY",	"ENABLE",
+	    "NAMESPACE",    "SPECIAL-USE", "ESEARCH",  "NOTIFY",	"AUTH=OAUTHBEARER",
+	    "AUTH=XOAUTH2",
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (imap_conn_has_cap(c, known[i]))
+			printf("CAP %s\n", known[i]);
+}
+
+/* Validates the command words before anything touches the network, so
+ * that a usage error never looks like a client failure.  Returns the
+ * number of arguments cmd takes, or -1. */
+static int cmd_arity(const char *cmd)
+{
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "meta") || !strcmp(cmd, "caps"))
+		return 0;
+	if (!strcmp(cmd, "examine") || !strcmp(cmd, "examine-cached"))
+		return 1;
+	if (!strcmp(cmd, "body"))
+		return 3;
+	return -1;
+}
+
+static bool check_cmds(char **av, int ac)
+{
+	for (int i = 0; i < ac;) {
+		int n = cmd_arity(av[i]);
+		uint64_t v;
+
+		if (n < 0 || i + n >= ac) {
+			fprintf(stderr, "imap-probe: bad or incomplete command '%s'\n", av[i]);
+			return false;
+		}
+		if (!strcmp(av[i], "body") && (!parse_u64(av[i + 1], UINT32_MAX, &v) ||
+					       !parse_u64(av[i + 2], INT64_MAX, &v) ||
+					       !parse_u64(av[i + 3], PROBE_MAX_BODY, &v))) {
+			fprintf(stderr, "imap-probe: body needs UID OFF LEN (LEN <= %u)\n",
+				PROBE_MAX_BODY);
+			return false;
+		}
+		i += n + 1;
+	}
+	return ac > 0;
+}
+
+static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path)
+{
+	for (int i = 0; i < ac;) {
+		const char *cmd = av[i];
+		int rc = 0;
+
+		if (!strcmp(cmd, "list")) {
+			rc = cmd_list(c);
+		} else if (!strcmp(cmd, "examine")) {
+			rc = cmd_examine(c, av[i + 1], true);
+		} else if (!strcmp(cmd, "examine-cached")) {
+			rc = cmd_examine(c, av[i + 1], false);
+		} else if (!strcmp(cmd, "meta")) {
+			rc = imap_conn_fetch_meta(c, 1, 0, meta_cb, NULL);
+		} else if (!strcmp(cmd, "body")) {
+			uint64_t uid, off, len;
+
+			parse_u64(av[i + 1], UINT32_MAX, &uid);
+			parse_u64(av[i + 2], INT64_MAX, &off);
+			parse_u64(av[i + 3], PROBE_MAX_BODY, &len);
+			rc = cmd_body(c, (uint32_t)uid, off, (size_t)len, out_path);
+		} else if (!strcmp(cmd, "caps")) {
+			cmd_caps(c);
+		}
+		if (rc < 0) {
+			print_error(rc, imap_conn_error(c));
+			return rc;
+		}
+		i += cmd_arity(cmd) + 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"tls", no_argument, NULL, 'T'},	      {"starttls", no_argument, NULL, 'S'},
+	    {"host", required_argument, NULL, 'h'},   {"port", required_argument, NULL, 'p'},
+	    {"cafile", required_argument, NULL, 'c'}, {"timeout-ms", required_argument, NULL, 't'},
+	    {"user", required_argument, NULL, 'u'},   {"out", required_argument, NULL, 'o'},
+	    {"debug", no_argument, NULL, 'd'},	      {NULL, 0, NULL, 0},
+	};
+	struct imap_conn_opts o = {.timeout_ms = 5000};
+	struct imap_conn *c = NULL;
+	const char *out_path = NULL;
+	char err[512] = "";
+	int mode = 0; /* 'T' or 'S' */
+	bool debug = false;
+	int opt, rc, status;
+	uint64_t v;
+
+	clock_gettime(CLOCK_MONOTONIC, &probe_t0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt_long(argc, argv, "+d", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'T':
+		case 'S':
+			if (mode && mode != opt) {
+				usage();
+				return 2;
+			}
+			mode = opt;
+			break;
+		case 'h':
+			o.host = optarg;
+			break;
+		case 'p':
+			o.port = optarg;
+			break;
+		case 'c':
+			o.cafile = optarg;
+			break;
+		case 't':
+			if (!parse_u64(optarg, 3600000, &v) || v == 0) {
+				usage();
+				return 2;
+			}
+			o.timeout_ms = (int)v;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	o.password = getenv("IMAPFS_PASSWORD");
+	if (!mode || !o.host || !o.port || !o.user || !o.password ||
+	    !check_cmds(argv + optind, argc - optind)) {
+		usage();
+		return 2;
+	}
+	o.implicit_tls = mode == 'T';
+	log_init("imap-probe", debug ? LOG_NET : 0);
+
+	rc = imap_conn_open(&o, &c, err, sizeof(err));
+	if (rc < 0) {
+		print_error(rc, err);
+		status = 1;
+		goto out;
+	}
+	status = run_cmds(c, argv + optind, argc - optind, out_path) < 0 ? 1 : 0;
+out:
+	imap_conn_close(&c);
+	fflush(stdout);
+	fprintf(stderr, "ELAPSED_MS %lld\n", elapsed_ms());
+	return status;
+}
