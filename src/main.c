@@ -114,6 +114,46 @@ static int main_check_mountpoint(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
+/* Creates the cache directory and its parents 0700 (SPEC §1); an existing
+ * one must be a directory of ours, and is made private if it was not. */
+static int main_make_cache_dir(const char *path, char *err, size_t errlen)
+{
+	char *p = strdup(path);
+	struct stat st;
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1;; s++) {
+		bool last = *s == '\0';
+		if (*s != '/' && !last)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot create cache directory %.300s: %s", p,
+				 strerror(errno));
+			goto out;
+		}
+		if (last)
+			break;
+		*s = '/';
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+		snprintf(err, errlen, "cache directory %.300s is not a directory of yours", path);
+		ret = -ENOTDIR;
+		goto out;
+	}
+	if ((st.st_mode & 077) && chmod(path, 0700) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot make cache directory %.300s private: %s", path,
+			 strerror(errno));
+	}
+out:
+	free(p);
+	return ret;
+}
+
 static int main_serve(struct fuse_session *se)
 {
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
@@ -162,6 +202,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (main_check_mountpoint(o.mountpoint, err, sizeof(err)) < 0)
+		goto out_err;
+	if (main_make_cache_dir(o.cache_dir, err, sizeof(err)) < 0)
 		goto out_err;
 	if (secret_get_password(o.password_command, o.url.user, o.url.host, &password, err,
 				sizeof(err)) < 0)

@@ -18,7 +18,11 @@ enum {
 	KEY_LATER, /* an option of SPEC §1 that a later version implements */
 	KEY_TIMEOUT,
 	KEY_CONNECTIONS,
+	KEY_CACHE_SIZE,
 };
+
+#define OPTS_CACHE_MIN (1ull << 20)
+#define OPTS_CACHE_MAX (1ull << 40)
 
 /* fuse_opt_parse hands the same pointer to the templates (as the base of
  * their offsets) and to opts_proc, so struct opts comes first. */
@@ -26,6 +30,7 @@ struct opts_parse_state {
 	struct opts o;
 	char *timeout;
 	char *connections;
+	char *cache_size;
 	int nonopts;
 	char *err;
 	size_t errlen;
@@ -41,8 +46,8 @@ static const struct fuse_opt opts_spec[] = {
 	FUSE_OPT_KEY("connections=", KEY_CONNECTIONS),
 	FUSE_OPT_KEY("password=", KEY_PASSWORD),
 	FUSE_OPT_KEY("pass=", KEY_PASSWORD),
-	FUSE_OPT_KEY("cache_dir=", KEY_LATER),
-	FUSE_OPT_KEY("cache_size=", KEY_LATER),
+	OPT_STR("cache_dir=%s", cache_dir),
+	FUSE_OPT_KEY("cache_size=", KEY_CACHE_SIZE),
 	FUSE_OPT_KEY("parts=", KEY_LATER),
 	FUSE_OPT_KEY("oauth_command=", KEY_LATER),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -105,6 +110,8 @@ static int opts_proc(void *data, const char *arg, int key, struct fuse_args *out
 		return opts_replace(&st->timeout, eq + 1);
 	case KEY_CONNECTIONS:
 		return opts_replace(&st->connections, eq + 1);
+	case KEY_CACHE_SIZE:
+		return opts_replace(&st->cache_size, eq + 1);
 	case FUSE_OPT_KEY_NONOPT:
 		st->nonopts++;
 		if (st->nonopts == 1)
@@ -134,6 +141,76 @@ int opts_parse_uint(const char *s, unsigned min, unsigned max, unsigned *v_r)
 	return 0;
 }
 
+int opts_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v_r)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && end[1] != '\0')
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	v <<= shift;
+	if (v < min || v > max)
+		return -EINVAL;
+	*v_r = v;
+	return 0;
+}
+
+/* The default cache directory of SPEC §1, or -ENOENT when neither
+ * $XDG_CACHE_HOME nor $HOME is an absolute path. */
+static int opts_default_cache_dir(struct opts *o)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *leaf;
+	int n;
+
+	if (asprintf(&leaf, "%s@%s", o->url.user, o->url.host) < 0)
+		return -ENOMEM;
+	/* USER may hold a percent-encoded '/': keep it one path component. */
+	for (char *p = leaf; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	if (xdg && xdg[0] == '/')
+		n = asprintf(&o->cache_dir, "%s/imapfs/%s", xdg, leaf);
+	else if (home && home[0] == '/')
+		n = asprintf(&o->cache_dir, "%s/.cache/imapfs/%s", home, leaf);
+	else
+		n = -2;
+	free(leaf);
+	if (n < 0) {
+		o->cache_dir = NULL;
+		return n == -2 ? -ENOENT : -ENOMEM;
+	}
+	return 0;
+}
+
 int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, char *err,
 	       size_t errlen)
 {
@@ -142,6 +219,7 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 
 	st.o.timeout_s = 30;
 	st.o.connections = 4;
+	st.o.cache_size = 1ull << 30;
 	err[0] = '\0';
 	fargs->argc = argc;
 	fargs->argv = argv;
@@ -170,6 +248,16 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 			 st.connections);
 		goto out;
 	}
+	if (st.cache_size &&
+	    opts_parse_size(st.cache_size, OPTS_CACHE_MIN, OPTS_CACHE_MAX, &o->cache_size) < 0) {
+		snprintf(err, errlen, "cache_size must be a size from 1M to 1024G, not '%s'",
+			 st.cache_size);
+		goto out;
+	}
+	if (o->cache_dir && o->cache_dir[0] != '/') {
+		snprintf(err, errlen, "cache_dir must be an absolute path, not '%s'", o->cache_dir);
+		goto out;
+	}
 	if (!o->server || !o->mountpoint) {
 		snprintf(err, errlen, "missing %s; usage: imapfs [OPTIONS] SERVER MOUNTPOINT",
 			 o->server ? "MOUNTPOINT" : "SERVER and MOUNTPOINT");
@@ -177,10 +265,15 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 	}
 	if (url_parse(o->server, &o->url, err, errlen) < 0)
 		goto out;
+	if (!o->cache_dir && opts_default_cache_dir(o) < 0) {
+		snprintf(err, errlen, "no cache directory: set HOME or use -o cache_dir=DIR");
+		goto out;
+	}
 	ret = OPTS_OK;
 out:
 	free(st.timeout);
 	free(st.connections);
+	free(st.cache_size);
 	return ret;
 }
 
@@ -191,5 +284,6 @@ void opts_clear(struct opts *o)
 	free(o->mountpoint);
 	free(o->password_command);
 	free(o->cafile);
+	free(o->cache_dir);
 	memset(o, 0, sizeof(*o));
 }

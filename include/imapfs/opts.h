@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "imapfs/url.h"
 
@@ -22,6 +23,10 @@ struct opts {
 	char *cafile;
 	unsigned timeout_s;   /* 30 */
 	unsigned connections; /* 4 */
+	/* Absolute; default $XDG_CACHE_HOME/imapfs/USER@HOST, with
+	 * $XDG_CACHE_HOME defaulting to $HOME/.cache. */
+	char *cache_dir;
+	uint64_t cache_size; /* bytes; 1 GiB */
 };
 
 enum {
@@ -35,6 +40,9 @@ enum {
 int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, char *err,
 	       size_t errlen);
 void opts_clear(struct opts *o);
+/* Parses a size "N", "NK", "NM" or "NG" (powers of 1024) into bytes in
+ * [min, max]; -EINVAL otherwise. */
+int opts_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v_r);
 /* Parses "N" in [min, max]; -EINVAL otherwise (unit-testable helper). */
 int opts_parse_uint(const char *s, unsigned min, unsigned max, unsigned *v_r);
 

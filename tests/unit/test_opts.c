@@ -140,7 +140,10 @@ static const struct {
 	{{"imapfs", "-o", "connections=33", "imaps://u@h", "/m", NULL}, "connections"},
 	{{"imapfs", "-o", "connections=", "imaps://u@h", "/m", NULL}, "connections"},
 	{{"imapfs", "-o", "parts=visible", "imaps://u@h", "/m", NULL}, "not supported yet"},
-	{{"imapfs", "-o", "cache_dir=/x", "imaps://u@h", "/m", NULL}, "not supported yet"},
+	{{"imapfs", "-o", "cache_dir=rel/dir", "imaps://u@h", "/m", NULL}, "absolute"},
+	{{"imapfs", "-o", "cache_size=10X", "imaps://u@h", "/m", NULL}, "cache_size"},
+	{{"imapfs", "-o", "cache_size=512K", "imaps://u@h", "/m", NULL}, "cache_size"},
+	{{"imapfs", "-o", "cache_size=2048G", "imaps://u@h", "/m", NULL}, "cache_size"},
 	{{"imapfs", "--frobnicate", "imaps://u@h", "/m", NULL}, "unknown option"},
 	{{"imapfs", "http://u@h", "/m", NULL}, "http"},
 	{{"imapfs", "imaps://h", "/m", NULL}, ""},
@@ -157,6 +160,56 @@ START_TEST(test_refused)
 		      refused[_i].msg);
 	ck_assert_ptr_null(strchr(p.err, '\n'));
 	release(&p);
+}
+END_TEST
+
+START_TEST(test_cache_defaults)
+{
+	const char *argv[] = {"imapfs", "imaps://a%2F..%2Fb@h.example", "/m", NULL};
+	const char *sized[] = {"imapfs", "-o", "cache_size=2G,cache_dir=/var/c", "imaps://u@h",
+			       "/m", NULL};
+	struct parsed p;
+
+	setenv("HOME", "/home/u", 1);
+	unsetenv("XDG_CACHE_HOME");
+	parse(&p, argv);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	/* A '/' in USER never adds a path component. */
+	ck_assert_str_eq(p.o.cache_dir, "/home/u/.cache/imapfs/a_.._b@h.example");
+	ck_assert_uint_eq(p.o.cache_size, 1ull << 30);
+	release(&p);
+
+	setenv("XDG_CACHE_HOME", "/xdg", 1);
+	parse(&p, argv);
+	ck_assert_str_eq(p.o.cache_dir, "/xdg/imapfs/a_.._b@h.example");
+	release(&p);
+	setenv("XDG_CACHE_HOME", "relative", 1); /* ignored, as the XDG spec says */
+	parse(&p, argv);
+	ck_assert_str_eq(p.o.cache_dir, "/home/u/.cache/imapfs/a_.._b@h.example");
+	release(&p);
+
+	parse(&p, sized);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert_str_eq(p.o.cache_dir, "/var/c");
+	ck_assert_uint_eq(p.o.cache_size, 2ull << 30);
+	release(&p);
+}
+END_TEST
+
+START_TEST(test_parse_size)
+{
+	uint64_t v = 0;
+
+	ck_assert_int_eq(opts_parse_size("1G", 0, UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, 1ull << 30);
+	ck_assert_int_eq(opts_parse_size("300m", 0, UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, 300ull << 20);
+	ck_assert_int_eq(opts_parse_size("4096", 0, UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(opts_parse_size("1GB", 0, UINT64_MAX, &v), -EINVAL);
+	ck_assert_int_eq(opts_parse_size("G", 0, UINT64_MAX, &v), -EINVAL);
+	ck_assert_int_eq(opts_parse_size("-1G", 0, UINT64_MAX, &v), -EINVAL);
+	ck_assert_int_eq(opts_parse_size("99999999999999G", 0, UINT64_MAX, &v), -EINVAL);
 }
 END_TEST
 
@@ -189,6 +242,8 @@ int main(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_loop_test(tc, test_refused, 0, sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(tc, test_parse_uint);
+	tcase_add_test(tc, test_cache_defaults);
+	tcase_add_test(tc, test_parse_size);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
