@@ -477,6 +477,21 @@ static int conn_complete(struct imap_conn *c, struct imap_conn_cmd *cmd, const s
 	return rc;
 }
 
+/* An untagged response during a command: the connection's bookkeeping,
+ * then the command's own handler.  After an untagged BYE the server closes
+ * at once (RFC 3501 §7.1.5), so the command fails now rather than wait for
+ * a tagged reply that will not come; LOGOUT loses nothing by it. */
+static int conn_dispatch(struct imap_conn *c, const struct imap_resp *r, imap_conn_data_fn fn,
+			 void *arg)
+{
+	conn_untagged(c, r);
+	if (c->broken)
+		return -ECONNRESET;
+	if (fn)
+		fn(c, r, arg);
+	return 0;
+}
+
 int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data_fn fn, void *arg,
 		  const char *cont_reply, struct imap_resp **done_r)
 {
@@ -515,13 +530,9 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 				break;
 			if (r->type == IMAP_RESP_TAGGED)
 				goto done;
-			conn_untagged(c, r);
-			if (c->broken) {
-				rc = -ECONNRESET;
+			rc = conn_dispatch(c, r, fn, arg);
+			if (rc < 0)
 				goto out;
-			}
-			if (fn)
-				fn(c, r, arg);
 			imap_resp_free(&r);
 		}
 		imap_resp_free(&r);
@@ -558,16 +569,9 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 			if (rc < 0)
 				goto out;
 		} else {
-			/* After an untagged BYE the server closes at once (RFC
-			 * 3501 §7.1.5): fail now rather than wait for a tagged
-			 * reply that will not come.  LOGOUT loses nothing by it. */
-			conn_untagged(c, r);
-			if (c->broken) {
-				rc = -ECONNRESET;
+			rc = conn_dispatch(c, r, fn, arg);
+			if (rc < 0)
 				goto out;
-			}
-			if (fn)
-				fn(c, r, arg);
 		}
 		imap_resp_free(&r);
 	}
