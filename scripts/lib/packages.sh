@@ -7,7 +7,7 @@
 #   corpus  npm, for the SpamAssassin test corpus
 #   bench   the tools imapfs is compared with
 packages_build=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
-	libgmime-3.0-dev libglib2.0-dev libssl-dev check)
+	libgmime-3.0-dev libglib2.0-dev libssl-dev check libxxhash-dev)
 packages_run=(dovecot-imapd openssl python3 attr procps util-linux)
 packages_test=(clang libclang-rt-14-dev)
 # npm may come from elsewhere than Debian: only a machine without any npm
