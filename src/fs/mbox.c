@@ -7,22 +7,33 @@
  * again.  Waiters take the refresher's result as theirs.
  *
  * Listing refresh (SPEC §5: at the latest when a listing is list_ttl_s
- * old): EXAMINE, then
- *  - a full UID FETCH 1:* the first time, when UIDVALIDITY changed, when
- *    EXISTS says something was expunged, or when HIGHESTMODSEQ moved
- *    (CONDSTORE servers: a flag changed somewhere, or new mail; we cannot
- *    tell which without CHANGEDSINCE, which a later version will use);
- *  - otherwise only UIDs from the last UIDNEXT on, and nothing at all when
- *    UIDNEXT and EXISTS are unchanged.
- * So without CONDSTORE flag changes of old messages show only after the
- * next full fetch.  Merging keeps the node (and so the inode number and
- * the learned size) of every UID that is still there. */
+ * old).  The first time, the saved index (cache_index.h) is loaded and
+ * stands for the listing as it was.  Then EXAMINE, and
+ *  - a full metadata UID FETCH 1:* when there is no listing (nor index)
+ *    or UIDVALIDITY changed;
+ *  - otherwise the cheap resync: metadata only for UIDs from the known
+ *    UIDNEXT on; with CONDSTORE, flags changed since the known
+ *    HIGHESTMODSEQ (UID FETCH (UID FLAGS) (CHANGEDSINCE)); without it, the
+ *    flags of all known messages once, when the listing came from the
+ *    index; and when the known plus new messages do not add up to EXISTS,
+ *    the surviving UIDs (UID SEARCH, a compact ESEARCH set).  The cost is
+ *    in proportion to the change, never a metadata re-fetch.
+ * So without CONDSTORE flag changes of old messages made while mounted
+ * show only at the next mount.  Merging keeps the node (and so the inode
+ * number and the learned size) of every UID that is still there.
+ *
+ * After a refresh that changed the listing, its index is rewritten
+ * (image built under fs->lock, written after dropping it, while the
+ * mailbox is still marked refreshing so that two writes of one mailbox
+ * never race).  A refresh that fails with a listing (in memory or from
+ * the index) keeps serving it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "imapfs/cache_block.h"
+#include "imapfs/cache_index.h"
 #include "imapfs/imap_pool.h"
 #include "imapfs/log.h"
 #include "imapfs/mail_name.h"
@@ -52,6 +63,19 @@ struct fs_refresh {
 	bool full;     /* metas is the whole mailbox */
 	uint32_t lo;   /* UIDs below this are not wanted */
 	GArray *metas; /* struct fs_meta */
+	/* The saved listing, loaded for this refresh (the "in" fields above
+	 * then come from it). */
+	struct cache_index *idx;
+	GArray *flagups; /* struct fs_flagup: flags of known messages */
+	uint32_t *alive; /* after UID SEARCH: the UIDs that exist, ascending */
+	size_t nalive;
+	bool have_alive;
+};
+
+/* A known message's flags as the server has them now. */
+struct fs_flagup {
+	uint32_t uid;
+	char *flags;
 };
 
 int fs_errno_net(int err)
@@ -125,6 +149,9 @@ static void fs_mbox_drop_listing(struct fs *fs, struct fs_mbox *m)
 	}
 	m->listed = false;
 	m->checked_at = 0;
+	/* Its index goes too (the caller removes the file); nothing of the
+	 * old listing may come back. */
+	m->index_tried = true;
 }
 
 /* ---- the tree ---- */
@@ -335,8 +362,11 @@ int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
 	pthread_cond_broadcast(&fs->cond);
 	pthread_mutex_unlock(&fs->lock);
 
-	for (guint i = 0; i < drop->len; i++)
+	for (guint i = 0; i < drop->len; i++) {
 		cache_block_drop_mailbox(fs->cfg.cache, drop->pdata[i]);
+		if (fs->cfg.cache_dir != NULL)
+			cache_index_remove(fs->cfg.cache_dir, drop->pdata[i]);
+	}
 	g_ptr_array_free(drop, TRUE);
 	if (ret < 0)
 		log_warnx("%s", err);
@@ -404,34 +434,83 @@ static int fs_mbox_meta_cb(void *arg, const struct imap_msg_meta *im)
 	return 0;
 }
 
+static void fs_flagup_clear(gpointer p)
+{
+	free(((struct fs_flagup *)p)->flags);
+}
+
+static int fs_mbox_flags_cb(void *arg, uint32_t uid, const char *flags)
+{
+	struct fs_refresh *r = arg;
+	struct fs_flagup fu = {.uid = uid};
+	char *f;
+
+	if (uid >= r->lo)
+		return 0; /* a new message: its metadata says it all */
+	f = fs_mbox_flags(flags);
+	fu.flags = strdup(f);
+	g_free(f);
+	if (fu.flags == NULL)
+		abort();
+	g_array_append_val(r->flagups, fu);
+	return 0;
+}
+
+/* Resets what a previous attempt brought back. */
+static void fs_refresh_reset(struct fs_refresh *r)
+{
+	g_array_set_size(r->metas, 0);
+	g_array_set_size(r->flagups, 0);
+	free(r->alive);
+	r->alive = NULL;
+	r->nalive = 0;
+	r->have_alive = false;
+}
+
 static int fs_mbox_fetch_once(struct imap_conn *c, const char *raw, struct fs_refresh *r)
 {
+	uint64_t modseq;
 	int ret;
 
 	ret = imap_conn_examine(c, raw, true, &r->st);
 	if (ret < 0)
 		return ret;
-	g_array_set_size(r->metas, 0);
-	r->full = !r->listed || r->st.uidvalidity != r->uidvalidity ||
-		  r->st.exists < r->server_count ||
-		  (r->st.highestmodseq != 0 && r->st.highestmodseq != r->modseq);
-	if (!r->full) {
-		r->lo = r->uidnext != 0 ? r->uidnext : 1;
-		if (r->st.exists == r->server_count && r->st.uidnext != 0 && r->st.uidnext <= r->lo)
-			return 0; /* nothing new, nothing gone */
+	fs_refresh_reset(r);
+	r->full = !r->listed || r->st.uidvalidity != r->uidvalidity;
+	if (r->full) {
+		r->lo = 1;
+		if (r->st.exists == 0)
+			return 0;
+		return imap_conn_fetch_meta(c, 1, 0, fs_mbox_meta_cb, r);
+	}
+	/* New messages: everything from the known UIDNEXT on. */
+	r->lo = r->uidnext != 0 ? r->uidnext : 1;
+	if (!(r->st.exists == r->server_count && r->st.uidnext != 0 && r->st.uidnext <= r->lo)) {
 		ret = imap_conn_fetch_meta(c, r->lo, 0, fs_mbox_meta_cb, r);
 		if (ret < 0)
 			return ret;
-		if ((uint64_t)r->server_count + r->metas->len == r->st.exists)
-			return 0;
-		/* Something was expunged while something arrived. */
-		g_array_set_size(r->metas, 0);
-		r->full = true;
 	}
-	if (r->st.exists == 0)
-		return 0;
-	r->lo = 1;
-	return imap_conn_fetch_meta(c, 1, 0, fs_mbox_meta_cb, r);
+	/* Flags of the known ones. */
+	modseq = r->st.highestmodseq;
+	if (r->lo > 1) {
+		if (modseq != 0 && r->modseq != 0 && modseq != r->modseq)
+			ret =
+			    imap_conn_fetch_flags(c, 1, r->lo - 1, r->modseq, fs_mbox_flags_cb, r);
+		else if ((modseq != 0 && r->modseq == 0) || (modseq == 0 && r->idx != NULL))
+			ret = imap_conn_fetch_flags(c, 1, r->lo - 1, 0, fs_mbox_flags_cb, r);
+		if (ret < 0)
+			return ret;
+	}
+	/* Expunges: known + new must add up to EXISTS, or we ask which UIDs
+	 * are left.  The bound only stops a hostile answer. */
+	if ((uint64_t)r->server_count + r->metas->len != r->st.exists) {
+		ret = imap_conn_search_uids(c, (size_t)r->st.exists * 2 + 65536, &r->alive,
+					    &r->nalive);
+		if (ret < 0)
+			return ret;
+		r->have_alive = true;
+	}
+	return 0;
 }
 
 static int fs_mbox_fetch(struct fs *fs, const char *raw, struct fs_refresh *r)
@@ -461,14 +540,111 @@ static int fs_mbox_fetch(struct fs *fs, const char *raw, struct fs_refresh *r)
 	}
 }
 
-/* With fs->lock held: makes r the listing of m.  Sets *drop_r when the
- * mailbox's cached content is no longer valid. */
-static void fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r, bool *drop_r)
+/* With fs->lock held: adds one message to m's listing as a node, which
+ * takes flags and message_id.  False (and they are freed) when its name is
+ * taken by a sub-mailbox. */
+static bool fs_mbox_add_msg(struct fs *fs, struct fs_mbox *m, const char *name, uint32_t uid,
+			    uint32_t uidvalidity, uint64_t size, bool size_exact, time_t date,
+			    char *flags, char *message_id, unsigned gen)
 {
+	struct fs_node *n;
+
+	if (g_hash_table_contains(m->dir->children, name)) {
+		log_warnx("%s: message file \"%s\" is hidden by the sub-mailbox of that name",
+			  m->raw, name);
+		free(flags);
+		free(message_id);
+		return false;
+	}
+	n = fs_inode_new(fs, FS_MSG, name, m->dir);
+	n->mbox = m;
+	n->uid = uid;
+	n->uidvalidity = uidvalidity;
+	n->size = size;
+	n->size_exact = size_exact;
+	n->internaldate = date;
+	n->flags = flags;
+	n->message_id = message_id;
+	n->linked = true;
+	n->seen = gen;
+	g_hash_table_insert(m->msgs, GUINT_TO_POINTER(n->uid), n);
+	fs->nmsgs++;
+	fs->nbytes += n->size;
+	m->bytes += n->size;
+	return true;
+}
+
+static char *fs_strdup_or_null(const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+/* With fs->lock held: makes the saved index m's listing (m has none). */
+static void fs_mbox_install_index(struct fs *fs, struct fs_mbox *m, const struct cache_index *idx)
+{
+	const struct cache_index_head *h = cache_index_head(idx);
 	unsigned gen = ++fs->gen;
+
+	for (size_t i = 0; i < cache_index_count(idx); i++) {
+		struct cache_index_msg im;
+
+		cache_index_get(idx, i, &im);
+		if (g_hash_table_contains(m->msgs, GUINT_TO_POINTER(im.uid)))
+			continue; /* a damaged index cannot list a UID twice */
+		fs_mbox_add_msg(fs, m, im.name, im.uid, h->uidvalidity, im.size, im.size_exact,
+				im.internaldate, fs_strdup_or_null(im.flags),
+				fs_strdup_or_null(im.message_id), gen);
+	}
+	m->uidvalidity = h->uidvalidity;
+	m->uidnext = h->uidnext;
+	m->server_count = h->exists;
+	m->modseq = h->highestmodseq;
+	m->listed = true;
+}
+
+static bool fs_uid_in(const uint32_t *v, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == uid)
+			return true;
+		if (v[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* With fs->lock held: makes r the listing of m.  Sets *drop_r when the
+ * mailbox's cached content is no longer valid; returns true when the
+ * listing changed (so its index is to be rewritten). */
+static bool fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r, bool *drop_r)
+{
+	unsigned gen;
 	uint32_t maxuid = 0;
+	bool changed = false;
 
 	*drop_r = false;
+	if (!m->listed && r->idx != NULL && !r->full) {
+		fs_mbox_install_index(fs, m, r->idx);
+	} else if (r->idx != NULL) {
+		log_info("UIDVALIDITY of %s changed (%u to %u) since its index was saved: "
+			 "dropping it",
+			 m->raw, cache_index_head(r->idx)->uidvalidity, r->st.uidvalidity);
+		*drop_r = true;
+	}
+	gen = ++fs->gen;
 	if (m->listed && r->st.uidvalidity != m->uidvalidity) {
 		log_info("UIDVALIDITY of %s changed (%u to %u): dropping its listing and cache",
 			 m->raw, m->uidvalidity, r->st.uidvalidity);
@@ -482,6 +658,8 @@ static void fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 		if (mm->uid > maxuid)
 			maxuid = mm->uid;
 		if (n != NULL) {
+			if (strcmp(n->flags, mm->flags) != 0)
+				changed = true;
 			free(n->flags);
 			n->flags = mm->flags;
 			mm->flags = NULL;
@@ -489,34 +667,30 @@ static void fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 				fs->nbytes += mm->size - n->size;
 				m->bytes += mm->size - n->size;
 				n->size = mm->size;
+				changed = true;
 			}
 			n->seen = gen;
 			continue;
 		}
-		if (g_hash_table_contains(m->dir->children, mm->name)) {
-			log_warnx(
-			    "%s: message file \"%s\" is hidden by the sub-mailbox of that name",
-			    m->raw, mm->name);
-			continue;
-		}
-		n = fs_inode_new(fs, FS_MSG, mm->name, m->dir);
-		n->mbox = m;
-		n->uid = mm->uid;
-		n->uidvalidity = r->st.uidvalidity;
-		n->size = mm->size;
-		n->internaldate = mm->internaldate;
-		n->flags = mm->flags;
+		changed = true;
+		/* The node takes the strings (or they are freed). */
+		fs_mbox_add_msg(fs, m, mm->name, mm->uid, r->st.uidvalidity, mm->size, false,
+				mm->internaldate, mm->flags, mm->message_id, gen);
 		mm->flags = NULL;
-		n->message_id = mm->message_id;
 		mm->message_id = NULL;
-		n->linked = true;
-		n->seen = gen;
-		g_hash_table_insert(m->msgs, GUINT_TO_POINTER(n->uid), n);
-		fs->nmsgs++;
-		fs->nbytes += n->size;
-		m->bytes += n->size;
 	}
-	if (r->full) {
+	for (guint i = 0; i < r->flagups->len; i++) {
+		struct fs_flagup *fu = &g_array_index(r->flagups, struct fs_flagup, i);
+		struct fs_node *n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(fu->uid));
+
+		if (n == NULL || strcmp(n->flags, fu->flags) == 0)
+			continue;
+		free(n->flags);
+		n->flags = fu->flags;
+		fu->flags = NULL;
+		changed = true;
+	}
+	if (r->full || r->have_alive) {
 		GHashTableIter it;
 		gpointer v;
 
@@ -524,10 +698,11 @@ static void fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 		while (g_hash_table_iter_next(&it, NULL, &v)) {
 			struct fs_node *n = v;
 
-			if (n->seen == gen)
+			if (r->full ? n->seen == gen : fs_uid_in(r->alive, r->nalive, n->uid))
 				continue;
 			g_hash_table_iter_remove(&it);
 			fs_mbox_unlink_msg(fs, m, n);
+			changed = true;
 		}
 	}
 	/* The next incremental fetch starts above everything known; a
@@ -539,15 +714,105 @@ static void fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 	if (!r->full && r->uidnext > m->uidnext)
 		m->uidnext = r->uidnext;
 	m->server_count = r->st.exists;
+	if (r->have_alive) {
+		/* What the listing accounts for: the survivors below UIDNEXT
+		 * (one that arrived after the metadata fetch comes next time). */
+		size_t k = 0;
+
+		while (k < r->nalive && r->alive[k] < m->uidnext)
+			k++;
+		m->server_count = (uint32_t)k;
+	}
+	if (m->modseq != r->st.highestmodseq || r->full)
+		changed = true;
 	m->modseq = r->st.highestmodseq;
 	m->listed = true;
 	m->listed_wall = time(NULL);
+	return changed;
+}
+
+/* With fs->lock held: the image of m's index, or NULL without a cache
+ * directory. */
+static struct cache_index_writer *fs_mbox_index_image(struct fs *fs, struct fs_mbox *m)
+{
+	struct cache_index_head h = {
+	    .uidvalidity = m->uidvalidity,
+	    .uidnext = m->uidnext,
+	    .exists = m->server_count,
+	    .highestmodseq = m->modseq,
+	};
+	struct cache_index_writer *w;
+	size_t strbytes = 0;
+	GHashTableIter it;
+	gpointer v;
+
+	if (fs->cfg.cache_dir == NULL || !m->listed || m->uidvalidity == 0)
+		return NULL;
+	w = cache_index_writer_new(m->raw, &h);
+	g_hash_table_iter_init(&it, m->msgs);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct fs_node *n = v;
+
+		strbytes += strlen(n->flags) + strlen(n->name) +
+			    (n->message_id != NULL ? strlen(n->message_id) : 0);
+	}
+	cache_index_writer_reserve(w, g_hash_table_size(m->msgs), strbytes);
+	g_hash_table_iter_init(&it, m->msgs);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct fs_node *n = v;
+		struct cache_index_msg im = {
+		    .uid = n->uid,
+		    .size_exact = n->size_exact,
+		    .internaldate = n->internaldate,
+		    .size = n->size,
+		    .flags = n->flags,
+		    .name = n->name,
+		    .message_id = n->message_id,
+		};
+
+		/* A UID at or above UIDNEXT would make the file invalid; a
+		 * server that lowered UIDNEXT gets no index. */
+		if (n->uid >= h.uidnext || cache_index_writer_add(w, &im) < 0) {
+			cache_index_writer_free(&w);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+/* Loads m's saved index into r (no lock held: disk I/O). */
+static void fs_mbox_load_index(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r)
+{
+	const struct cache_index_head *h;
+	int ret;
+
+	ret = cache_index_load(fs->cfg.cache_dir, m->raw, &r->idx);
+	if (ret == -EBADMSG) {
+		log_warnx("%s: the saved index is damaged or of another version; rebuilding it "
+			  "from the server",
+			  m->raw);
+		cache_index_remove(fs->cfg.cache_dir, m->raw);
+	} else if (ret < 0 && ret != -ENOENT) {
+		log_warnx("%s: cannot read the saved index: %s", m->raw, strerror(-ret));
+	}
+	if (ret < 0)
+		return;
+	h = cache_index_head(r->idx);
+	r->listed = true;
+	r->uidvalidity = h->uidvalidity;
+	r->uidnext = h->uidnext;
+	r->server_count = h->exists;
+	r->modseq = h->highestmodseq;
+	log_debug(LOG_FS, "fs: %s: %zu messages from the saved index", m->raw,
+		  cache_index_count(r->idx));
 }
 
 int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 {
 	struct fs_refresh r = {0};
-	bool drop = false;
+	struct cache_index_writer *w = NULL;
+	bool drop = false, changed = false, load_index;
+	guint nfetched;
 	int ret = 0;
 
 	pthread_mutex_lock(&fs->lock);
@@ -565,32 +830,70 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 	r.uidnext = m->uidnext;
 	r.server_count = m->server_count;
 	r.modseq = m->modseq;
+	load_index = !m->listed && !m->index_tried && fs->cfg.cache_dir != NULL;
+	m->index_tried = true;
 	pthread_mutex_unlock(&fs->lock);
 
 	/* m->raw never changes, so it is safe to use unlocked. */
+	if (load_index)
+		fs_mbox_load_index(fs, m, &r);
 	r.metas = g_array_new(FALSE, TRUE, sizeof(struct fs_meta));
 	g_array_set_clear_func(r.metas, fs_meta_clear);
+	r.flagups = g_array_new(FALSE, TRUE, sizeof(struct fs_flagup));
+	g_array_set_clear_func(r.flagups, fs_flagup_clear);
 	ret = fs_mbox_fetch(fs, m->raw, &r);
 
 	pthread_mutex_lock(&fs->lock);
-	if (ret == 0)
-		fs_mbox_merge(fs, m, &r, &drop);
+	if (ret == 0) {
+		changed = fs_mbox_merge(fs, m, &r, &drop);
+	} else if (r.idx != NULL && !m->listed) {
+		/* The server is away: the saved listing is better than none. */
+		fs_mbox_install_index(fs, m, r.idx);
+		m->listed_wall = time(NULL);
+	}
+	nfetched = r.metas->len;
+	/* The nodes own what they need now; free the rest before the index
+	 * image is built (peak memory of a large first fetch). */
+	g_array_free(r.metas, TRUE);
+	r.metas = NULL;
+	cache_index_free(&r.idx);
 	m->checked_at = g_get_monotonic_time();
 	m->refresh_err = ret;
-	m->refresh_seq++;
-	m->refreshing = false;
-	pthread_cond_broadcast(&fs->cond);
+	if (changed)
+		w = fs_mbox_index_image(fs, m);
 	if (ret < 0 && m->listed) {
 		log_warnx("%s: keeping the listing of %ld s ago", m->raw,
 			  (long)(time(NULL) - m->listed_wall));
 		ret = 0;
 	}
 	pthread_mutex_unlock(&fs->lock);
-	if (drop)
+
+	/* Still marked refreshing: no other thread writes this index now. */
+	if (drop) {
 		cache_block_drop_mailbox(fs->cfg.cache, m->raw);
-	log_debug(LOG_FS, "fs: listing of %s: %s fetch of %u messages, %d", m->raw,
-		  r.full ? "full" : "incremental", r.metas->len, ret);
-	g_array_free(r.metas, TRUE);
+		if (w == NULL && fs->cfg.cache_dir != NULL)
+			cache_index_remove(fs->cfg.cache_dir, m->raw);
+	}
+	if (w != NULL) {
+		int wret = cache_index_writer_save(w, fs->cfg.cache_dir);
+
+		if (wret < 0)
+			log_warnx("%s: cannot save the index: %s", m->raw, strerror(-wret));
+		cache_index_writer_free(&w);
+	}
+
+	pthread_mutex_lock(&fs->lock);
+	m->refresh_seq++;
+	m->refreshing = false;
+	pthread_cond_broadcast(&fs->cond);
+	pthread_mutex_unlock(&fs->lock);
+
+	log_debug(LOG_FS, "fs: listing of %s: %s fetch of %u messages, %u flag changes, %s, %d",
+		  m->raw, r.full ? "full" : "incremental", nfetched, r.flagups->len,
+		  r.have_alive ? "UIDs searched" : "no search", ret);
+	g_array_free(r.flagups, TRUE);
+	free(r.alive);
+	cache_index_free(&r.idx);
 	return ret;
 out_unlock:
 	pthread_mutex_unlock(&fs->lock);

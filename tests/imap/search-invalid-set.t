@@ -1,0 +1,31 @@
+# proves: a malformed ESEARCH UID set ("1:", "*", "a") is refused with EPROTO
+# probe: --tls examine INBOX search 100
+# expect-exit: 1
+# expect-out: ^ERROR EPROTO .*invalid UID set
+TLS
+S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] fake server ready
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR
+S: $TAG OK Capability completed
+END
+C: {TAG} AUTHENTICATE PLAIN AHVzZXIAczNjcjN0LVBX
+S: $TAG OK [CAPABILITY IMAP4rev1 SASL-IR ESEARCH] Logged in
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 SASL-IR ESEARCH
+S: $TAG OK Capability completed
+END
+C-CMD: EXAMINE INBOX
+S: * 9 EXISTS
+S: * OK [UIDVALIDITY 42] UIDs valid
+S: * OK [UIDNEXT 20] Predicted next UID
+S: $TAG OK [READ-ONLY] Examine completed
+C: {TAG} UID SEARCH RETURN (ALL) ALL
+S: * ESEARCH (TAG "$TAG") UID ALL 1:,3
+S: $TAG OK Search completed
+OPTIONAL
+C: {TAG} LOGOUT
+S: * BYE Logging out
+S: $TAG OK Logout completed
+END
