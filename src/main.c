@@ -24,8 +24,6 @@
 #include "imapfs/secret.h"
 
 #define MAIN_ERRLEN 512
-/* In-memory block cache until the on-disk cache of SPEC §5 lands. */
-#define MAIN_CACHE_BYTES (64u << 20)
 
 static const char main_usage[] =
 	"usage: imapfs [OPTIONS] SERVER MOUNTPOINT\n"
@@ -224,7 +222,8 @@ int main(int argc, char **argv)
 	pool = imap_pool_new(&co, o.connections, conn);
 	conn = NULL;
 	secret_free(&password); /* the pool keeps its own copy */
-	cache = cache_block_new(MAIN_CACHE_BYTES);
+	if (cache_block_open(o.cache_dir, o.cache_size, &cache, err, sizeof(err)) < 0)
+		goto out_fs;
 
 	struct fs_config fc = {
 		.pool = pool,
@@ -233,6 +232,7 @@ int main(int argc, char **argv)
 		.gid = getgid(),
 		.list_ttl_s = 10,
 		.attr_timeout_s = 60.0,
+		.cache_dir = o.cache_dir,
 	};
 	fs = fs_new(&fc);
 	if (fs_load(fs, err, sizeof(err)) < 0)
@@ -271,6 +271,8 @@ int main(int argc, char **argv)
 		}
 		log_use_syslog(true);
 	}
+	/* After the fork: the cache's scan thread must run in the daemon. */
+	cache_block_start(cache);
 	log_info("mounted %s at %s", o.server, o.mountpoint);
 	status = main_serve(se) == 0 ? 0 : 1;
 	log_info("unmounting %s", o.mountpoint);

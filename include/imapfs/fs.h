@@ -24,6 +24,9 @@ struct fs_config {
 	gid_t gid;
 	unsigned list_ttl_s; /* a listing older than this is refreshed (10) */
 	double attr_timeout_s; /* kernel entry/attr cache for messages */
+	/* Borrowed; where the metadata index lives (<cache_dir>/index/,
+	 * cache_index.h).  NULL: listings are not persisted. */
+	const char *cache_dir;
 };
 
 struct fs;

@@ -133,6 +133,42 @@ int imap_conn_fetch_meta(struct imap_conn *c, uint32_t lo, uint32_t hi, imap_met
 int imap_conn_fetch_body(struct imap_conn *c, uint32_t uid, uint64_t off, size_t len, char *buf,
 			 size_t *got_r);
 
+/* UID FETCH uids (UID BODY.PEEK[]<0.max_len>) in the selected mailbox: the
+ * first max_len bytes of many messages in one round trip (cmd_body.c).
+ * uids must be ascending, at most IMAP_CONN_MAX_BODIES of them.  cb is
+ * called once per message the server returned, in server order, with
+ * its bytes (valid only during the call; len < max_len means the message
+ * ended there, so its size is exact); UIDs not returned were expunged.
+ * Responses for UIDs not asked for are ignored; a body longer than
+ * max_len or from another offset is -EPROTO (what was passed to cb before
+ * stays valid).  A non-zero return from cb stops the calls and is
+ * returned.  Never sets \Seen.  max_len must be at most UINT32_MAX. */
+#define IMAP_CONN_MAX_BODIES 1024
+typedef int (*imap_body_cb)(void *arg, uint32_t uid, const char *data, size_t len);
+int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, size_t max_len,
+			   imap_body_cb cb, void *arg);
+
+/* Resync commands (cmd_sync.c).
+ *
+ * UID SEARCH ALL in the selected mailbox — as "UID SEARCH RETURN (ALL)
+ * ALL" (RFC 4731) when the server has ESEARCH, whose answer is a compact
+ * UID set.  *uids_r (malloc'd, ascending, no duplicates, *n_r of them,
+ * NULL when none) are the UIDs that exist now.  More than max UIDs, a
+ * UID 0 or a malformed set is -EPROTO; ESEARCH results tagged for another
+ * command are ignored. */
+int imap_conn_search_uids(struct imap_conn *c, size_t max, uint32_t **uids_r, size_t *n_r);
+
+/* UID FETCH lo:hi (UID FLAGS), with (CHANGEDSINCE changedsince) when that
+ * is not 0 (RFC 7162; -EOPNOTSUPP without CONDSTORE): cb gets each
+ * message's UID and flags (space-separated, "" if none, valid during the
+ * call), in server order.  Responses without UID or FLAGS, or for UIDs
+ * outside lo:hi, are skipped.  A non-zero return from cb stops the calls
+ * and is returned.  -EINVAL without a selected mailbox or when hi < lo or
+ * lo is 0. */
+typedef int (*imap_flags_cb)(void *arg, uint32_t uid, const char *flags);
+int imap_conn_fetch_flags(struct imap_conn *c, uint32_t lo, uint32_t hi, uint64_t changedsince,
+			  imap_flags_cb cb, void *arg);
+
 /* The one mapping of IMAP outcomes to errno: OK and PREAUTH 0; NO -EIO,
  * or by code (RFC 5530; AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES,
  * NONEXISTENT/TRYCREATE/EXPUNGEISSUED -ENOENT, ALREADYEXISTS -EEXIST,

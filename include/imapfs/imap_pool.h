@@ -26,6 +26,8 @@ void imap_pool_free(struct imap_pool **p);
  * rather than each waiting out the timeout against a server that is down.
  * No lock is held during network I/O. */
 int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r);
+/* The most connections the pool opens (fixed at creation). */
+unsigned imap_pool_max(const struct imap_pool *p);
 /* Returns a connection; a broken one is closed instead. */
 void imap_pool_put(struct imap_pool *p, struct imap_conn *c);
 

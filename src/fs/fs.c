@@ -41,6 +41,7 @@ void fs_free(struct fs **fsp)
 
 	if (fs == NULL)
 		return;
+	fs_prefetch_stop(fs);
 	fs_inode_free_all(fs);
 	fs_mbox_free_all(fs);
 	g_hash_table_destroy(fs->inodes);
@@ -537,14 +538,20 @@ static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offs
 
 static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	/* Here, not in fs_new: fuse_daemonize forks in between, and threads
+	 * do not survive a fork. */
+	fs_prefetch_start(userdata);
 	/* Attributes cost nothing here, so readdirplus saves the kernel a
-	 * lookup per entry; libfuse's adaptive mode (READDIRPLUS_AUTO)
-	 * stays as the kernel and options set it.  max_readahead is left as
-	 * the kernel offered, and libfuse already sizes requests at up to
-	 * 1 MiB (max_pages from max_write), so reads arrive large. */
+	 * lookup per entry.  max_readahead is left as the kernel offered,
+	 * and libfuse already sizes requests at up to 1 MiB (max_pages from
+	 * max_write), so reads arrive large. */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* Always readdirplus, not the adaptive mode: the kernel's heuristic
+	 * falls back to plain readdir after the first batch when nothing
+	 * stats in between (cp -r reads the whole directory first), and
+	 * every entry then costs a lookup. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 	log_debug(LOG_FS, "fs: init: max_readahead %u, max_read %u, want %#x", conn->max_readahead,

@@ -85,6 +85,7 @@ struct fs_mbox {
 	uint32_t server_count; /* messages the server returned (EXISTS) */
 	uint64_t modseq;
 	uint64_t bytes; /* sum of the listed messages' sizes */
+	bool index_tried; /* the saved index was looked for (mbox.c) */
 };
 
 struct fs {
@@ -107,6 +108,10 @@ struct fs {
 	unsigned tree_seq;
 	int tree_err;
 	gint64 tree_checked_at;
+
+	/* prefetch.c: bulk reads ahead of a sequential reader (its own
+	 * lock); NULL until fs_prefetch_start. */
+	struct fs_prefetch *prefetch;
 };
 
 /* inode.c -- all with fs->lock held. */
@@ -158,6 +163,24 @@ void fs_dir_close(struct fs *fs, struct fs_dir **d);
 /* read.c: *mem_r is to be freed; the reply is *len_r bytes at *data_r. */
 int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, const char **data_r,
 	    size_t *len_r);
+
+/* read.c: records a message's size learned by a read or a prefetch
+ * (exact: the end was seen; else the size is at least size).  Takes
+ * fs->lock; a node gone or of another UIDVALIDITY is left alone. */
+void fs_read_learned(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
+		     uint64_t size, bool exact);
+
+/* prefetch.c (see there).  Start in the FUSE init (after any fork: it
+ * starts threads); stop before the pool and the cache go. */
+struct fs_prefetch;
+void fs_prefetch_start(struct fs *fs);
+void fs_prefetch_stop(struct fs *fs);
+/* A read at offset 0 of uid in m; missed: it was not all in the cache.
+ * May queue bulk fetches ahead.  Call without fs->lock. */
+void fs_prefetch_note(struct fs *fs, struct fs_mbox *m, uint32_t uid, bool missed);
+/* Waits (bounded) while a prefetch of uid is queued or running; true if
+ * it waited, so the cache is worth looking at again. */
+bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid);
 
 /* xattr.c: the value of name (malloc'd, *len_r bytes), or the list of
  * names when name is NULL. */

@@ -38,15 +38,11 @@ static void fs_read_stale(struct fs *fs, struct fs_mbox *m)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-/* Records what the read learned about the size. */
-static void fs_read_learn(struct fs *fs, const struct fs_read_msg *rm, uint64_t size, bool exact)
+/* With fs->lock: records what a read learned about n's size. */
+static void fs_read_apply(struct fs *fs, struct fs_node *n, uint64_t size, bool exact)
 {
-	struct fs_node *n;
-
-	pthread_mutex_lock(&fs->lock);
-	n = fs_inode_get(fs, rm->ino);
-	if (n != NULL && !n->size_exact && (exact ? n->size != size : size > n->size)) {
-		log_debug(LOG_FS, "fs: %s UID %u is %llu bytes%s, not %llu", rm->raw, rm->uid,
+	if (!n->size_exact && (exact ? n->size != size : size > n->size)) {
+		log_debug(LOG_FS, "fs: %s UID %u is %llu bytes%s, not %llu", n->mbox->raw, n->uid,
 			  (unsigned long long)size, exact ? "" : " or more",
 			  (unsigned long long)n->size);
 		if (n->linked) {
@@ -55,8 +51,31 @@ static void fs_read_learn(struct fs *fs, const struct fs_read_msg *rm, uint64_t 
 		}
 		n->size = size;
 	}
-	if (n != NULL && exact)
+	if (exact)
 		n->size_exact = true;
+}
+
+/* Records what the read learned about the size. */
+static void fs_read_learn(struct fs *fs, const struct fs_read_msg *rm, uint64_t size, bool exact)
+{
+	struct fs_node *n;
+
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, rm->ino);
+	if (n != NULL)
+		fs_read_apply(fs, n, size, exact);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_read_learned(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
+		     uint64_t size, bool exact)
+{
+	struct fs_node *n;
+
+	pthread_mutex_lock(&fs->lock);
+	n = m->msgs != NULL ? g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(uid)) : NULL;
+	if (n != NULL && n->uidvalidity == uidvalidity)
+		fs_read_apply(fs, n, size, exact);
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -116,7 +135,7 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 	uint64_t first, last, nblocks, avail, end_seen = 0, skip;
 	ssize_t *lens = NULL;
 	char *mem = NULL;
-	bool ended = false;
+	bool ended = false, missed = false, waited = false;
 	int ret = 0;
 
 	*mem_r = NULL;
@@ -162,17 +181,31 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 	key.uidvalidity = rm.uidvalidity;
 	key.uid = rm.uid;
 	key.section = "";
-	for (uint64_t i = 0; i < nblocks; i++) {
-		key.block = first + i;
-		lens[i] = cache_block_get(fs->cfg.cache, &key, mem + i * CACHE_BLOCK_SIZE);
-		if (lens[i] >= 0 && lens[i] < CACHE_BLOCK_SIZE) {
-			/* Only an object's last block is short. */
-			nblocks = i + 1;
-			end_seen = (first + i) * CACHE_BLOCK_SIZE + (uint64_t)lens[i];
-			ended = true;
-			break;
+	/* A second look when a prefetch was bringing the message. */
+	for (int pass = 0;; pass++) {
+		nblocks = last - first + 1;
+		ended = false;
+		end_seen = 0;
+		missed = false;
+		for (uint64_t i = 0; i < nblocks; i++) {
+			key.block = first + i;
+			lens[i] = cache_block_get(fs->cfg.cache, &key, mem + i * CACHE_BLOCK_SIZE);
+			missed |= lens[i] < 0;
+			if (lens[i] >= 0 && lens[i] < CACHE_BLOCK_SIZE) {
+				/* Only an object's last block is short. */
+				nblocks = i + 1;
+				end_seen = (first + i) * CACHE_BLOCK_SIZE + (uint64_t)lens[i];
+				ended = true;
+				break;
+			}
 		}
+		if (!missed || pass > 0 || !fs_prefetch_wait(fs, rm.mbox, rm.uid))
+			break;
+		waited = true;
 	}
+	/* Readers in readdir order start at offset 0 of each message. */
+	if (off == 0)
+		fs_prefetch_note(fs, rm.mbox, rm.uid, missed || waited);
 
 	for (uint64_t i = 0; i < nblocks;) {
 		uint64_t j = i;

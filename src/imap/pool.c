@@ -204,6 +204,11 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 	}
 }
 
+unsigned imap_pool_max(const struct imap_pool *p)
+{
+	return p->max; /* immutable: no lock */
+}
+
 void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
 {
 	if (!c)

@@ -8,6 +8,8 @@
  *                                               may reuse the selected mailbox)
  *   META uid=N date=EPOCH size=N flags="..." hdrlen=N hdr="C-escaped"
  *   BODY uid=N got=N hex=<hex of the first 32 bytes>
+ *   BODIES uid=N got=N hex=<...>  (bodies MAXLEN UID,UID,...: one line per
+ *                                  message the bulk fetch returned)
  *   CAP <name>                       (for each known name the server has)
  *   ERROR <ERRNO_NAME> <reason>      (then exit 1)
  *
@@ -35,7 +37,8 @@ static void usage(void)
 			"                  [--timeout-ms N] [--out FILE] [-d] --user U CMD...\n"
 			"password: environment variable IMAPFS_PASSWORD\n"
 			"CMD: list | examine NAME | examine-cached NAME | meta |\n"
-			"     body UID OFF LEN | caps\n");
+			"     body UID OFF LEN | bodies MAXLEN UID,UID,... | caps |\n"
+			"     search MAX | flags LO HI CHANGEDSINCE\n");
 }
 
 static long long elapsed_ms(void)
@@ -180,6 +183,74 @@ out:
 	return rc;
 }
 
+static int bodies_cb(void *arg, uint32_t uid, const char *data, size_t len)
+{
+	(void)arg;
+	printf("BODIES uid=%" PRIu32 " got=%zu hex=", uid, len);
+	for (size_t i = 0; i < len && i < 32; i++)
+		printf("%02x", (unsigned char)data[i]);
+	putchar('\n');
+	return 0;
+}
+
+/* bodies MAXLEN UID,UID,...: the UIDs as given (the client checks the
+ * order). */
+static int cmd_bodies(struct imap_conn *c, const char *maxlen, const char *list)
+{
+	uint32_t uids[IMAP_CONN_MAX_BODIES];
+	uint64_t max = 0, v;
+	size_t n = 0;
+	char *copy = strdup(list), *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	parse_u64(maxlen, PROBE_MAX_BODY, &max);
+	for (char *t = strtok_r(copy, ",", &save); t && n < IMAP_CONN_MAX_BODIES;
+	     t = strtok_r(NULL, ",", &save))
+		if (parse_u64(t, UINT32_MAX, &v))
+			uids[n++] = (uint32_t)v;
+	free(copy);
+	return imap_conn_fetch_bodies(c, uids, n, (size_t)max, bodies_cb, NULL);
+}
+
+/* search MAX: imap_conn_search_uids (cmd_sync.c). */
+static int cmd_search(struct imap_conn *c, const char *max)
+{
+	uint32_t *v = NULL;
+	uint64_t m = 0;
+	size_t n = 0;
+	int rc;
+
+	parse_u64(max, UINT32_MAX, &m);
+	rc = imap_conn_search_uids(c, (size_t)m, &v, &n);
+	if (rc < 0)
+		return rc;
+	printf("SEARCH n=%zu", n);
+	for (size_t i = 0; i < n; i++)
+		printf(" %" PRIu32, v[i]);
+	putchar('\n');
+	free(v);
+	return 0;
+}
+
+static int flags_cb(void *arg, uint32_t uid, const char *flags)
+{
+	(void)arg;
+	printf("FLAGS uid=%" PRIu32 " flags=\"%s\"\n", uid, flags);
+	return 0;
+}
+
+/* flags LO HI CHANGEDSINCE: imap_conn_fetch_flags (cmd_sync.c). */
+static int cmd_flags(struct imap_conn *c, char **av)
+{
+	uint64_t lo = 0, hi = 0, since = 0;
+
+	parse_u64(av[0], UINT32_MAX, &lo);
+	parse_u64(av[1], UINT32_MAX, &hi);
+	parse_u64(av[2], UINT64_MAX, &since);
+	return imap_conn_fetch_flags(c, (uint32_t)lo, (uint32_t)hi, since, flags_cb, NULL);
+}
+
 static void cmd_caps(const struct imap_conn *c)
 {
 	static const char *const known[] = {
@@ -205,6 +276,12 @@ static int cmd_arity(const char *cmd)
 	if (!strcmp(cmd, "examine") || !strcmp(cmd, "examine-cached"))
 		return 1;
 	if (!strcmp(cmd, "body"))
+		return 3;
+	if (!strcmp(cmd, "bodies"))
+		return 2;
+	if (!strcmp(cmd, "search"))
+		return 1;
+	if (!strcmp(cmd, "flags"))
 		return 3;
 	return -1;
 }
@@ -252,6 +329,12 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			parse_u64(av[i + 2], INT64_MAX, &off);
 			parse_u64(av[i + 3], PROBE_MAX_BODY, &len);
 			rc = cmd_body(c, (uint32_t)uid, off, (size_t)len, out_path);
+		} else if (!strcmp(cmd, "bodies")) {
+			rc = cmd_bodies(c, av[i + 1], av[i + 2]);
+		} else if (!strcmp(cmd, "search")) {
+			rc = cmd_search(c, av[i + 1]);
+		} else if (!strcmp(cmd, "flags")) {
+			rc = cmd_flags(c, av + i + 1);
 		} else if (!strcmp(cmd, "caps")) {
 			cmd_caps(c);
 		}
