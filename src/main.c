@@ -42,6 +42,8 @@ static const char main_usage[] =
 	"    -o cafile=FILE              trust the PEM certificates in FILE\n"
 	"    -o timeout=SECONDS          deadline of any network wait (30)\n"
 	"    -o connections=N            IMAP connections in the pool, 1..32 (4)\n"
+	"    -o cache_dir=DIR            on-disk cache (~/.cache/imapfs/USER@HOST)\n"
+	"    -o cache_size=SIZE          bound of the block cache, K/M/G (1G)\n"
 	"    -h, --help                  this text\n"
 	"    -V, --version               the version\n"
 	"\n"
