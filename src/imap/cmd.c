@@ -17,17 +17,6 @@
 /* Bounds what a hostile server can make a LIST cost. */
 #define CMD_MAX_MAILBOXES 200000
 
-/* 0 when a command on the selected mailbox can be sent. */
-static int cmd_check_selected(struct imap_conn *c, const char *what)
-{
-	if (c->broken)
-		return -ECONNRESET;
-	if (c->selected)
-		return 0;
-	imap_conn_set_error(c, "%s: no mailbox selected", what);
-	return -EINVAL;
-}
-
 /* ---- LIST ---- */
 
 struct cmd_list {
@@ -283,7 +272,7 @@ int imap_conn_fetch_meta(struct imap_conn *c, uint32_t lo, uint32_t hi, imap_met
 	struct cmd_meta m = {.lo = lo ? lo : 1, .hi = hi, .cb = cb, .arg = arg};
 	int rc;
 
-	rc = cmd_check_selected(c, "UID FETCH");
+	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
 	if (hi && hi < m.lo) {
@@ -347,7 +336,10 @@ static void cmd_body_data(struct imap_conn *c, const struct imap_resp *r, void *
 	struct cmd_body *b = arg;
 	const struct imap_arg *items = cmd_fetch_items(r);
 	const struct imap_arg *val = NULL;
+	const char *data;
+	size_t n;
 	uint32_t uid = 0;
+	int rc;
 	bool has_origin = false;
 	uint64_t origin = 0;
 
@@ -380,26 +372,13 @@ static void cmd_body_data(struct imap_conn *c, const struct imap_resp *r, void *
 		b->rc = -EPROTO;
 		return;
 	}
-	if (val->type == IMAP_ARG_NIL) {
-		b->found = true;
+	rc = imap_conn_body_value(c, uid, val, b->len, &data, &n);
+	if (rc < 0) {
+		b->rc = rc;
 		return;
 	}
-	if (val->type != IMAP_ARG_STRING && val->type != IMAP_ARG_LITERAL) {
-		imap_conn_set_error(c, "server %s returned a malformed body for UID %" PRIu32,
-				    c->host, uid);
-		b->rc = -EPROTO;
-		return;
-	}
-	if (val->len > b->len) {
-		imap_conn_set_error(c,
-				    "server %s returned %zu bytes of UID %" PRIu32
-				    " where at most %zu were asked for",
-				    c->host, val->len, uid, b->len);
-		b->rc = -EPROTO;
-		return;
-	}
-	memcpy(b->buf, val->u.str, val->len);
-	b->got = val->len;
+	memcpy(b->buf, data, n);
+	b->got = n;
 	b->found = true;
 }
 
@@ -411,7 +390,7 @@ int imap_conn_fetch_body(struct imap_conn *c, uint32_t uid, uint64_t off, size_t
 	int rc;
 
 	*got_r = 0;
-	rc = cmd_check_selected(c, "UID FETCH");
+	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
 	if (uid == 0 || len > UINT32_MAX) {

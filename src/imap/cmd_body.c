@@ -58,7 +58,10 @@ static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void
 {
 	struct cmd_bodies *b = arg;
 	const struct imap_arg *items, *val = NULL;
+	const char *data;
+	size_t n;
 	uint32_t seq, uid = 0;
+	int rc;
 	bool zero = false;
 
 	if (r->status != IMAP_STATUS_NONE || r->nargs < 3 || !imap_arg_u32(&r->args[0], &seq) ||
@@ -90,25 +93,12 @@ static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void
 		b->rc = -EPROTO;
 		return;
 	}
-	if (val->type == IMAP_ARG_NIL) {
-		b->cb_rc = b->cb(b->arg, uid, "", 0);
+	rc = imap_conn_body_value(c, uid, val, b->max_len, &data, &n);
+	if (rc < 0) {
+		b->rc = rc;
 		return;
 	}
-	if (val->type != IMAP_ARG_STRING && val->type != IMAP_ARG_LITERAL) {
-		imap_conn_set_error(c, "server %s returned a malformed body for UID %" PRIu32,
-				    c->host, uid);
-		b->rc = -EPROTO;
-		return;
-	}
-	if (val->len > b->max_len) {
-		imap_conn_set_error(c,
-				    "server %s returned %zu bytes of UID %" PRIu32
-				    " where at most %zu were asked for",
-				    c->host, val->len, uid, b->max_len);
-		b->rc = -EPROTO;
-		return;
-	}
-	b->cb_rc = b->cb(b->arg, uid, val->u.str, val->len);
+	b->cb_rc = b->cb(b->arg, uid, data, n);
 }
 
 /* Appends uids (ascending) as a sequence set: runs become "lo:hi". */
@@ -135,12 +125,9 @@ int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, 
 	struct buf set = {0};
 	int rc;
 
-	if (c->broken)
-		return -ECONNRESET;
-	if (!c->selected) {
-		imap_conn_set_error(c, "UID FETCH: no mailbox selected");
-		return -EINVAL;
-	}
+	rc = imap_conn_check_selected(c, "UID FETCH");
+	if (rc < 0)
+		return rc;
 	if (n == 0 || max_len == 0 || max_len > UINT32_MAX || n > IMAP_CONN_MAX_BODIES) {
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;

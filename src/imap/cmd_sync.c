@@ -12,16 +12,6 @@
 #include "imapfs/log.h"
 #include "conn_int.h"
 
-static int sync_check_selected(struct imap_conn *c, const char *what)
-{
-	if (c->broken)
-		return -ECONNRESET;
-	if (c->selected)
-		return 0;
-	imap_conn_set_error(c, "%s: no mailbox selected", what);
-	return -EINVAL;
-}
-
 /* ---- UID SEARCH ALL ---- */
 
 struct sync_search {
@@ -176,7 +166,7 @@ int imap_conn_search_uids(struct imap_conn *c, size_t max, uint32_t **uids_r, si
 
 	*uids_r = NULL;
 	*n_r = 0;
-	rc = sync_check_selected(c, "UID SEARCH");
+	rc = imap_conn_check_selected(c, "UID SEARCH");
 	if (rc < 0)
 		return rc;
 	imap_conn_cmd_start(c, &cmd, "UID SEARCH");
@@ -272,7 +262,7 @@ int imap_conn_fetch_flags(struct imap_conn *c, uint32_t lo, uint32_t hi, uint64_
 	struct sync_flags f = {.lo = lo, .hi = hi, .cb = cb, .arg = arg};
 	int rc;
 
-	rc = sync_check_selected(c, "UID FETCH");
+	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
 	if (lo == 0 || hi < lo) {

@@ -2,6 +2,7 @@
  * through the parser, the command engine, greeting, STARTTLS, login and
  * capabilities.  The mailbox commands are in cmd.c. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -956,6 +957,41 @@ const char *imap_conn_error(const struct imap_conn *c)
 unsigned imap_conn_id(const struct imap_conn *c)
 {
 	return c->id;
+}
+
+int imap_conn_check_selected(struct imap_conn *c, const char *what)
+{
+	if (c->broken)
+		return -ECONNRESET;
+	if (c->selected)
+		return 0;
+	imap_conn_set_error(c, "%s: no mailbox selected", what);
+	return -EINVAL;
+}
+
+int imap_conn_body_value(struct imap_conn *c, uint32_t uid, const struct imap_arg *val, size_t max,
+			 const char **data_r, size_t *len_r)
+{
+	if (val->type == IMAP_ARG_NIL) {
+		*data_r = "";
+		*len_r = 0;
+		return 0;
+	}
+	if (val->type != IMAP_ARG_STRING && val->type != IMAP_ARG_LITERAL) {
+		imap_conn_set_error(c, "server %s returned a malformed body for UID %" PRIu32,
+				    c->host, uid);
+		return -EPROTO;
+	}
+	if (val->len > max) {
+		imap_conn_set_error(c,
+				    "server %s returned %zu bytes of UID %" PRIu32
+				    " where at most %zu were asked for",
+				    c->host, val->len, uid, max);
+		return -EPROTO;
+	}
+	*data_r = val->u.str;
+	*len_r = val->len;
+	return 0;
 }
 
 const char *imap_conn_selected(const struct imap_conn *c)

@@ -85,4 +85,14 @@ void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)
  * misread (control and non-ASCII bytes) with '?'. */
 void imap_conn_clean_text(const char *s, char *out, size_t outlen);
 
+/* 0 when a command on the selected mailbox can be sent; else -ECONNRESET
+ * (broken) or -EINVAL (nothing selected), with the reason set. */
+int imap_conn_check_selected(struct imap_conn *c, const char *what);
+
+/* The bytes of a FETCH body item's value for uid: NIL is empty, a string
+ * or literal its contents; anything else, or more than max bytes, is
+ * -EPROTO with the reason set. */
+int imap_conn_body_value(struct imap_conn *c, uint32_t uid, const struct imap_arg *val, size_t max,
+			 const char **data_r, size_t *len_r);
+
 #endif
