@@ -163,25 +163,6 @@ int imap_conn_examine(struct imap_conn *c, const char *name, bool fresh,
 
 /* ---- FETCH ---- */
 
-/* A FETCH response "* N FETCH (name value ...)" for the items' list, or
- * NULL when r is something else or malformed. */
-static const struct imap_arg *cmd_fetch_items(const struct imap_resp *r)
-{
-	uint32_t seq;
-
-	if (r->status != IMAP_STATUS_NONE || r->nargs < 3 || !imap_arg_u32(&r->args[0], &seq) ||
-	    !imap_arg_is_atom(&r->args[1], "FETCH") || r->args[2].type != IMAP_ARG_LIST ||
-	    r->args[2].len % 2 != 0)
-		return NULL;
-	return &r->args[2];
-}
-
-static bool cmd_fetch_is(const struct imap_resp *r)
-{
-	return r->status == IMAP_STATUS_NONE && r->nargs >= 2 &&
-	       imap_arg_is_atom(&r->args[1], "FETCH");
-}
-
 static bool cmd_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
@@ -198,12 +179,12 @@ struct cmd_meta {
 static void cmd_meta_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
 {
 	struct cmd_meta *m = arg;
-	const struct imap_arg *items = cmd_fetch_items(r);
+	const struct imap_arg *items = imap_conn_fetch_items(r);
 	struct imap_msg_meta mm = {.flags = "", .headers = ""};
 	bool has_uid = false, has_date = false, has_size = false, has_hdr = false;
 
 	if (!items) {
-		if (cmd_fetch_is(r))
+		if (imap_conn_fetch_is(r))
 			log_warnx("server %s: skipping a malformed FETCH response", c->host);
 		return;
 	}
@@ -226,16 +207,8 @@ static void cmd_meta_data(struct imap_conn *c, const struct imap_resp *r, void *
 				goto bad;
 			has_size = true;
 		} else if (imap_arg_is_atom(k, "FLAGS")) {
-			if (v->type != IMAP_ARG_LIST)
+			if (!imap_conn_flags_join(v, &m->flags))
 				goto bad;
-			for (size_t j = 0; j < v->len; j++) {
-				const struct imap_arg *f = &v->u.list[j];
-				if (f->type != IMAP_ARG_ATOM)
-					goto bad;
-				if (m->flags.len)
-					buf_appends(&m->flags, " ");
-				buf_append(&m->flags, f->u.str, f->len);
-			}
 		} else if (cmd_prefix(k->u.str, "BODY[HEADER")) {
 			if (v->type == IMAP_ARG_STRING || v->type == IMAP_ARG_LITERAL) {
 				mm.headers = v->u.str;
@@ -334,7 +307,7 @@ static bool cmd_body_item(const char *s, bool *has_origin_r, uint64_t *origin_r)
 static void cmd_body_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
 {
 	struct cmd_body *b = arg;
-	const struct imap_arg *items = cmd_fetch_items(r);
+	const struct imap_arg *items = imap_conn_fetch_items(r);
 	const struct imap_arg *val = NULL;
 	const char *data;
 	size_t n;

@@ -60,15 +60,13 @@ static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void
 	const struct imap_arg *items, *val = NULL;
 	const char *data;
 	size_t n;
-	uint32_t seq, uid = 0;
+	uint32_t uid = 0;
 	int rc;
 	bool zero = false;
 
-	if (r->status != IMAP_STATUS_NONE || r->nargs < 3 || !imap_arg_u32(&r->args[0], &seq) ||
-	    !imap_arg_is_atom(&r->args[1], "FETCH") || r->args[2].type != IMAP_ARG_LIST ||
-	    r->args[2].len % 2 != 0 || b->rc || b->cb_rc)
+	items = imap_conn_fetch_items(r);
+	if (!items || b->rc || b->cb_rc)
 		return;
-	items = &r->args[2];
 	for (size_t i = 0; i < items->len; i += 2) {
 		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
 

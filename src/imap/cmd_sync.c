@@ -211,14 +211,12 @@ static void sync_flags_data(struct imap_conn *c, const struct imap_resp *r, void
 	struct sync_flags *f = arg;
 	const struct imap_arg *items;
 	bool has_flags = false;
-	uint32_t uid = 0, seq;
+	uint32_t uid = 0;
 
-	if (r->status != IMAP_STATUS_NONE || r->nargs < 2 ||
-	    !imap_arg_is_atom(&r->args[1], "FETCH"))
+	if (!imap_conn_fetch_is(r))
 		return;
-	items = &r->args[2];
-	if (r->nargs < 3 || !imap_arg_u32(&r->args[0], &seq) || items->type != IMAP_ARG_LIST ||
-	    items->len % 2 != 0)
+	items = imap_conn_fetch_items(r);
+	if (!items)
 		goto bad;
 	buf_reset(&f->flags);
 	for (size_t i = 0; i < items->len; i += 2) {
@@ -230,17 +228,8 @@ static void sync_flags_data(struct imap_conn *c, const struct imap_resp *r, void
 			if (!imap_arg_u32(v, &uid) || uid == 0)
 				goto bad;
 		} else if (imap_arg_is_atom(k, "FLAGS")) {
-			if (v->type != IMAP_ARG_LIST)
+			if (!imap_conn_flags_join(v, &f->flags))
 				goto bad;
-			for (size_t j = 0; j < v->len; j++) {
-				const struct imap_arg *fl = &v->u.list[j];
-
-				if (fl->type != IMAP_ARG_ATOM)
-					goto bad;
-				if (f->flags.len)
-					buf_appends(&f->flags, " ");
-				buf_append(&f->flags, fl->u.str, fl->len);
-			}
 			has_flags = true;
 		}
 	}

@@ -959,6 +959,39 @@ unsigned imap_conn_id(const struct imap_conn *c)
 	return c->id;
 }
 
+const struct imap_arg *imap_conn_fetch_items(const struct imap_resp *r)
+{
+	uint32_t seq;
+
+	if (r->status != IMAP_STATUS_NONE || r->nargs < 3 || !imap_arg_u32(&r->args[0], &seq) ||
+	    !imap_arg_is_atom(&r->args[1], "FETCH") || r->args[2].type != IMAP_ARG_LIST ||
+	    r->args[2].len % 2 != 0)
+		return NULL;
+	return &r->args[2];
+}
+
+bool imap_conn_fetch_is(const struct imap_resp *r)
+{
+	return r->status == IMAP_STATUS_NONE && r->nargs >= 2 &&
+	       imap_arg_is_atom(&r->args[1], "FETCH");
+}
+
+bool imap_conn_flags_join(const struct imap_arg *v, struct buf *out)
+{
+	if (v->type != IMAP_ARG_LIST)
+		return false;
+	for (size_t j = 0; j < v->len; j++) {
+		const struct imap_arg *f = &v->u.list[j];
+
+		if (f->type != IMAP_ARG_ATOM)
+			return false;
+		if (out->len)
+			buf_appends(out, " ");
+		buf_append(out, f->u.str, f->len);
+	}
+	return true;
+}
+
 int imap_conn_check_selected(struct imap_conn *c, const char *what)
 {
 	if (c->broken)

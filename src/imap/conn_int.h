@@ -85,6 +85,15 @@ void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)
  * misread (control and non-ASCII bytes) with '?'. */
 void imap_conn_clean_text(const char *s, char *out, size_t outlen);
 
+/* A FETCH response "* N FETCH (name value ...)": its items' list, or NULL
+ * when r is something else or malformed. */
+const struct imap_arg *imap_conn_fetch_items(const struct imap_resp *r);
+/* True when r is a FETCH response at all (well-formed or not). */
+bool imap_conn_fetch_is(const struct imap_resp *r);
+/* Appends a FLAGS value's atoms to out, space-separated; false when v is
+ * not a list of atoms. */
+bool imap_conn_flags_join(const struct imap_arg *v, struct buf *out);
+
 /* 0 when a command on the selected mailbox can be sent; else -ECONNRESET
  * (broken) or -EINVAL (nothing selected), with the reason set. */
 int imap_conn_check_selected(struct imap_conn *c, const char *what);
