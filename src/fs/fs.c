@@ -253,7 +253,14 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	/* Messages are immutable: what the page cache holds stays true
-	 * across opens, and there is nothing to flush at close. */
+	 * across opens, and there is nothing to flush at close.  Where the
+	 * kernel can, it opens files by itself from now on, with the page
+	 * cache kept, and cp -r saves a round trip per file; opens for
+	 * writing then fail at the first write (fs_op_write). */
+	if (fs->no_open) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	fi->keep_cache = 1;
 	fi->noflush = 1;
 	fuse_reply_open(req, fi);
@@ -281,13 +288,6 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	(void)fi;
 	log_debug(LOG_FS, "fs: release %llu", (unsigned long long)ino);
-	fuse_reply_err(req, 0);
-}
-
-static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)fi;
 	fuse_reply_err(req, 0);
 }
 
@@ -554,10 +554,13 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
+	((struct fs *)userdata)->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
 	log_debug(LOG_FS, "fs: init: max_readahead %u, max_read %u, want %#x", conn->max_readahead,
 		  conn->max_read, conn->want);
 }
 
+/* No flush: the ENOSYS libfuse answers for it tells the kernel to stop
+ * sending it, so a close costs no round trip. */
 static const struct fuse_lowlevel_ops fs_ops_table = {
     .init = fs_op_init,
     .lookup = fs_op_lookup,
@@ -575,7 +578,6 @@ static const struct fuse_lowlevel_ops fs_ops_table = {
     .open = fs_op_open,
     .read = fs_op_read,
     .write = fs_op_write,
-    .flush = fs_op_flush,
     .release = fs_op_release,
     .fsync = fs_op_fsync,
     .opendir = fs_op_opendir,

@@ -91,6 +91,10 @@ struct fs_mbox {
 struct fs {
 	struct fs_config cfg;
 	time_t started;
+	/* Set once by init, before any request: the kernel takes ENOSYS
+	 * from open as "opened, keep the page cache" and sends no more
+	 * opens or releases of files. */
+	bool no_open;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* a tree or listing refresh ended */

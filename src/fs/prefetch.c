@@ -60,6 +60,7 @@ struct pf_stream;
 struct pf_batch {
 	struct pf_stream *s;
 	uint32_t *uids; /* ascending, owned */
+	bool *ready;	/* ready[k]: uids[k] is stored (or was cached) */
 	size_t n;
 	uint64_t bytes; /* the sizes the listing claims, for the bounds */
 	bool running;
@@ -105,6 +106,7 @@ static int pf_cmp_u32(const void *a, const void *b)
 static void pf_batch_free(struct pf_batch *b)
 {
 	free(b->uids);
+	free(b->ready);
 	free(b);
 }
 
@@ -137,15 +139,18 @@ static void pf_cancel_queued(struct fs_prefetch *pf, struct pf_stream *s)
 	pthread_cond_broadcast(&pf->done);
 }
 
-/* With pf->lock: the batch of s that holds uid, or NULL. */
+/* With pf->lock: the batch of s that is still bringing uid, or NULL. */
 static struct pf_batch *pf_find(struct pf_stream *s, uint32_t uid)
 {
 	for (guint i = 0; i < s->batches->len; i++) {
 		struct pf_batch *b = g_ptr_array_index(s->batches, i);
+		uint32_t *at;
 
-		if (uid >= b->uids[0] && uid <= b->uids[b->n - 1] &&
-		    bsearch(&uid, b->uids, b->n, sizeof(uid), pf_cmp_u32) != NULL)
-			return b;
+		if (uid < b->uids[0] || uid > b->uids[b->n - 1])
+			continue;
+		at = bsearch(&uid, b->uids, b->n, sizeof(uid), pf_cmp_u32);
+		if (at != NULL)
+			return b->ready[at - b->uids] ? NULL : b;
 	}
 	return NULL;
 }
@@ -247,7 +252,8 @@ static void pf_fill(struct fs_prefetch *pf, struct pf_stream *s, size_t i)
 		if (b == NULL)
 			abort();
 		b->uids = malloc(s->batch * sizeof(*b->uids));
-		if (b->uids == NULL)
+		b->ready = calloc(s->batch, sizeof(*b->ready));
+		if (b->uids == NULL || b->ready == NULL)
 			abort();
 		b->s = s;
 		while (s->ahead < s->n && b->n < s->batch && s->ahead - i <= PF_AHEAD_MSGS) {
@@ -396,11 +402,27 @@ bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid)
 /* ---- the workers ---- */
 
 struct pf_job {
+	struct fs_prefetch *pf;
+	struct pf_batch *b;
 	struct fs *fs;
 	struct fs_mbox *m;
 	uint32_t uidvalidity;
 	unsigned stored;
 };
+
+/* Marks uid of b ready and wakes its reader: a reader waits for its own
+ * message, not for the rest of the batch. */
+static void pf_ready(struct fs_prefetch *pf, struct pf_batch *b, uint32_t uid)
+{
+	uint32_t *at = bsearch(&uid, b->uids, b->n, sizeof(uid), pf_cmp_u32);
+
+	if (at == NULL)
+		return;
+	pthread_mutex_lock(&pf->lock);
+	b->ready[at - b->uids] = true;
+	pthread_cond_broadcast(&pf->done);
+	pthread_mutex_unlock(&pf->lock);
+}
 
 /* Stores one message's bytes as blocks; a short one learns its size. */
 static int pf_store(void *arg, uint32_t uid, const char *data, size_t len)
@@ -419,6 +441,7 @@ static int pf_store(void *arg, uint32_t uid, const char *data, size_t len)
 	 * those were stored; the size grows to at least len. */
 	fs_read_learned(j->fs, j->m, uid, j->uidvalidity, len, len < PF_FETCH_LEN);
 	j->stored++;
+	pf_ready(j->pf, j->b, uid);
 	return 0;
 }
 
@@ -427,7 +450,7 @@ static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m
 		   uint32_t uidvalidity, char *scratch)
 {
 	struct fs *fs = pf->fs;
-	struct pf_job j = {.fs = fs, .m = m, .uidvalidity = uidvalidity};
+	struct pf_job j = {.pf = pf, .b = b, .fs = fs, .m = m, .uidvalidity = uidvalidity};
 	struct cache_key key = {.mailbox = m->raw, .uidvalidity = uidvalidity, .section = ""};
 	struct imap_mbox_status st;
 	struct imap_conn *c = NULL;
@@ -443,6 +466,8 @@ static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m
 		key.block = 0;
 		if (cache_block_get(fs->cfg.cache, &key, scratch) < 0)
 			want[n++] = b->uids[i];
+		else
+			pf_ready(pf, b, b->uids[i]);
 	}
 	if (n == 0)
 		goto out;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/xattr.h>
 
 #include "imapfs/buf.h"
 
@@ -20,6 +21,12 @@ int fs_xattr_get(struct fs *fs, uint64_t ino, const char *name, char **val_r, si
 	struct fs_node *n;
 	int ret = 0;
 
+	/* Only the user namespace exists here.  Saying so (EOPNOTSUPP, not
+	 * ENODATA) for security.selinux and system.posix_acl_access lets
+	 * ls -l remember it per file system instead of asking for every
+	 * file: two round trips per entry, most of a cached ls -l. */
+	if (name != NULL && strncmp(name, XATTR_USER_PREFIX, XATTR_USER_PREFIX_LEN) != 0)
+		return -EOPNOTSUPP;
 	pthread_mutex_lock(&fs->lock);
 	n = fs_inode_get(fs, ino);
 	if (n == NULL) {

@@ -2,8 +2,7 @@
  *
  * Thread safety: g_mime_init() (in mail_init) sets up GMime's global tables
  * and must run once before any thread starts.  After that, everything here
- * uses only objects created per call (stream, parser, message, strings),
- * the parser options built in mail_init and never modified again (read
+ * uses only objects created per call (strings), the parser options built in mail_init and never modified again (read
  * only), and GMime's charset and iconv caches, which GMime guards with its
  * own locks.  GMime's default parser options are never touched. */
 #include <inttypes.h>
@@ -45,32 +44,54 @@ void mail_shutdown(void)
 	g_mime_shutdown();
 }
 
-/* The raw (still folded) value of the first header called name, copied, or
- * NULL. */
+/* The raw (still folded) value of the first header field called name, from
+ * after its colon to the end of its last continuation line, copied; or
+ * NULL.  A listing asks this of every message, so it is a plain scan
+ * rather than a GMime message per call (most of a cold listing's CPU).
+ * Fields end at the first empty line; a line that is neither a field nor
+ * a continuation is skipped. */
 static char *name_header_raw(const char *headers, size_t len, const char *name)
 {
-	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
-	GMimeMessage *msg = NULL;
-	GMimeHeader *h;
-	char *raw = NULL;
+	const char *p = headers, *end = headers + len;
+	size_t nlen = strlen(name);
 
-	if (!headers || !len)
+	if (!headers)
 		return NULL;
-	stream = g_mime_stream_mem_new_with_buffer(headers, len);
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, mail_options);
-	if (!msg)
-		goto out;
-	h = g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(msg)), name);
-	if (h && g_mime_header_get_raw_value(h))
-		raw = g_strdup(g_mime_header_get_raw_value(h));
-out:
-	if (msg)
-		g_object_unref(msg);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	return raw;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = eol ? eol : end, *next = eol ? eol + 1 : end, *q;
+
+		if (line_end == p || (line_end == p + 1 && *p == '\r'))
+			break;
+		q = p + nlen;
+		if (*p == ' ' || *p == '\t' || (size_t)(line_end - p) <= nlen ||
+		    g_ascii_strncasecmp(p, name, nlen) != 0) {
+			p = next;
+			continue;
+		}
+		while (q < line_end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == line_end || *q != ':') {
+			p = next;
+			continue;
+		}
+		while (next < end && (*next == ' ' || *next == '\t')) {
+			eol = memchr(next, '\n', (size_t)(end - next));
+			line_end = eol ? eol : end;
+			next = eol ? eol + 1 : end;
+		}
+		return g_strndup(q + 1, (size_t)(line_end - (q + 1)));
+	}
+	return NULL;
+}
+
+/* True when text holds only ASCII and no encoded word: nothing to decode. */
+static bool name_plain_ascii(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+			return false;
+	return true;
 }
 
 /* Parses "=?charset?B?text?=" at p.  On success sets the charset span and
@@ -173,11 +194,15 @@ char *mail_name_subject(const char *headers, size_t len)
 	if (!raw)
 		return strdup("(no subject)");
 	unfolded = g_mime_utils_header_unfold(raw);
-	unbroken = name_b_to_q(unfolded);
-	decoded = g_mime_utils_header_decode_text(mail_options, unbroken);
-	name = mail_name_sanitize(decoded, MAIL_NAME_SUBJECT_MAX);
-	g_free(decoded);
-	g_free(unbroken);
+	if (name_plain_ascii(unfolded)) {
+		name = mail_name_sanitize(unfolded, MAIL_NAME_SUBJECT_MAX);
+	} else {
+		unbroken = name_b_to_q(unfolded);
+		decoded = g_mime_utils_header_decode_text(mail_options, unbroken);
+		name = mail_name_sanitize(decoded, MAIL_NAME_SUBJECT_MAX);
+		g_free(decoded);
+		g_free(unbroken);
+	}
 	g_free(unfolded);
 	g_free(raw);
 	if (!name[0]) {

@@ -603,6 +603,16 @@ class SampleMountTest(MountedTestCase):
         msg = next(m for m in self.snap.msgs["INBOX"] if "$Label1" in m.flags)
         p = self.expected_path("INBOX", msg)
         self.assertEqual(set(os.getxattr(p, "user.imap.flags").decode().split()), {"\\Flagged", "$Label1"})
+        # A missing user attribute is ENODATA; other namespaces do not
+        # exist here (EOPNOTSUPP), which ls -l remembers per file system.
+        for path in (p, self.mount.path("INBOX")):
+            with self.assertRaises(OSError) as cm:
+                os.getxattr(path, "user.nothing")
+            self.assertEqual(cm.exception.errno, errno.ENODATA, path)
+            for name in ("security.selinux", "system.posix_acl_access", "trusted.x"):
+                with self.assertRaises(OSError) as cm:
+                    os.getxattr(path, name)
+                self.assertEqual(cm.exception.errno, errno.EOPNOTSUPP, f"{path} {name}")
 
     def test_probe_names_are_enoent(self):
         for d in [self.mount.mnt, self.mount.path("INBOX"), self.mount.path("Archive")]:
@@ -628,7 +638,9 @@ class SampleMountTest(MountedTestCase):
         msg = self.expected_path("INBOX", self.snap.msgs["INBOX"][0])
         attempts = [
             ("create", lambda: os.close(os.open(os.path.join(inbox, "new.eml"), os.O_WRONLY | os.O_CREAT, 0o600))),
-            ("write", lambda: os.close(os.open(msg, os.O_WRONLY))),
+            # The open itself may succeed (the kernel opens files without
+            # asking imapfs once it may): the write fails.
+            ("write", lambda: write_once(msg, b"x")),
             ("truncate", lambda: os.truncate(msg, 0)),
             ("unlink", lambda: os.unlink(msg)),
             ("rename", lambda: os.rename(msg, os.path.join(inbox, "renamed.eml"))),
@@ -642,6 +654,14 @@ class SampleMountTest(MountedTestCase):
                 fn()
             self.assertIn(cm.exception.errno, WRITE_ERRNOS, f"{what}: {cm.exception}")
         self.assertEqual(flags_of(self.USER)["INBOX"].keys(), self.snap.flags["INBOX"].keys())
+
+
+def write_once(path, data):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 class PartialReadTest(TimedTestCase):

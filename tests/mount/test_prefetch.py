@@ -213,7 +213,9 @@ class KernelCacheTest(PrefetchTestCase):
     def test_cp_r_needs_no_lookups(self):
         """readdirplus all the way through a folder: cp -r of 200 files
         sends the daemon no lookup of a message (the kernel's request
-        trace, -d), and each file is read once."""
+        trace, -d); the kernel opens and closes files by itself after the
+        first open (one open, no release), and each file is read
+        from its start once."""
         mnt = self.mount("-d")
         dest = tempfile.mkdtemp(prefix="copy-", dir=tm._tmp)
         try:
@@ -226,9 +228,14 @@ class KernelCacheTest(PrefetchTestCase):
         err = mnt.stderr()
         lookups = re.findall(r'fs: lookup \d+ "[^"]*\.eml"', err)
         opens = re.findall(r"fs: open \d+", err)
+        releases = re.findall(r"fs: release \d+", err)
+        first_reads = re.findall(r"fs: read (\d+) \d+@0\n", err)
         self.assertEqual(len(os.listdir(os.path.join(dest, "c"))), PER_FOLDER)
         self.assertEqual(lookups, [])
-        self.assertEqual(len(opens), PER_FOLDER)
+        self.assertEqual(len(opens), 1, opens)
+        self.assertEqual(releases, [])
+        self.assertEqual(len(first_reads), PER_FOLDER)
+        self.assertEqual(len(set(first_reads)), PER_FOLDER)
 
 
 class PoolTest(PrefetchTestCase):

@@ -275,6 +275,27 @@ START_TEST(subject_first_header_wins)
 }
 END_TEST
 
+/* The header scan: which line is the Subject field and where it ends. */
+START_TEST(subject_field_boundaries)
+{
+	/* Only the whole field name, whatever its case, with or without
+	 * white space before the colon. */
+	ck_subject("Subjects: not this\r\nSubject: this\r\n\r\n", "this");
+	ck_subject("X-Subject: not this\r\nSUBJECT : this\r\n\r\n", "this");
+	/* A continuation line is not a field, and ends with its field. */
+	ck_subject("X-Note: a\r\n Subject: not this\r\nSubject: this\r\n\r\n", "this");
+	ck_subject("Subject: one\r\n two\r\nX-Next: three\r\n\r\n", "one two");
+	/* A line that is no field is passed over. */
+	ck_subject("garbage line\r\nSubject: found\r\n\r\n", "found");
+	/* The first empty line ends the fields. */
+	ck_subject("X-A: b\r\n\r\nSubject: body text\r\n", "(no subject)");
+	ck_subject("\nSubject: body text\n", "(no subject)");
+	/* The last field may lack its line end. */
+	ck_subject("Subject: no line end", "no line end");
+	ck_subject("Subject: a lone =? is text\r\n\r\n", "a lone =? is text");
+}
+END_TEST
+
 START_TEST(subject_length_is_bounded_by_len)
 {
 	const char *h = "Subject: abcdef\r\n\r\n";
@@ -587,6 +608,7 @@ static Suite *mail_name_suite(void)
 	tcase_add_test(tc, sanitize_cut_on_character_boundary);
 	tcase_add_test(tc, subject_empty_gives_no_subject);
 	tcase_add_test(tc, subject_first_header_wins);
+	tcase_add_test(tc, subject_field_boundaries);
 	tcase_add_test(tc, subject_length_is_bounded_by_len);
 	tcase_add_test(tc, sanitize_dot_names);
 	tcase_add_test(tc, sanitize_is_idempotent);
