@@ -445,15 +445,15 @@ static int pf_store(void *arg, uint32_t uid, const char *data, size_t len)
 	return 0;
 }
 
-/* Fetches one batch: skips what is cached already, then one UID FETCH. */
+/* Fetches one batch on c: skips what is cached already, then one UID
+ * FETCH. */
 static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m,
-		   uint32_t uidvalidity, char *scratch)
+		   uint32_t uidvalidity, struct imap_conn *c, char *scratch)
 {
 	struct fs *fs = pf->fs;
 	struct pf_job j = {.pf = pf, .b = b, .fs = fs, .m = m, .uidvalidity = uidvalidity};
 	struct cache_key key = {.mailbox = m->raw, .uidvalidity = uidvalidity, .section = ""};
 	struct imap_mbox_status st;
-	struct imap_conn *c = NULL;
 	uint32_t *want;
 	size_t n = 0;
 	int ret;
@@ -471,9 +471,6 @@ static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m
 	}
 	if (n == 0)
 		goto out;
-	ret = imap_pool_get(fs->cfg.pool, m->raw, &c);
-	if (ret < 0)
-		goto out;
 	ret = imap_conn_examine(c, m->raw, false, &st);
 	if (ret == 0 && st.uidvalidity != uidvalidity)
 		goto out; /* the reader finds out and refreshes */
@@ -486,8 +483,6 @@ static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m
 		log_debug(LOG_FS, "fs: prefetched %u of %zu messages of %s (UID %u..%u)", j.stored,
 			  n, m->raw, want[0], want[n - 1]);
 out:
-	if (c != NULL)
-		imap_pool_put(fs->cfg.pool, c);
 	free(want);
 }
 
@@ -502,19 +497,47 @@ static void *pf_worker(void *arg)
 	for (;;) {
 		struct pf_batch *b;
 		struct fs_mbox *m;
+		struct imap_conn *c = NULL;
 		uint32_t uidvalidity;
+		int ret;
 
 		while (!pf->stop && g_queue_is_empty(&pf->queue))
 			pthread_cond_wait(&pf->work, &pf->lock);
 		if (pf->stop)
 			break;
+		/* The connection first, the batch after: the oldest batch goes
+		 * to whichever worker has a connection first, so the one the
+		 * reader needs next never waits behind a new connection's
+		 * login while an older connection is free. */
+		m = ((struct pf_batch *)g_queue_peek_head(&pf->queue))->s->m;
+		pthread_mutex_unlock(&pf->lock);
+		ret = imap_pool_get(pf->fs->cfg.pool, m->raw, &c);
+		pthread_mutex_lock(&pf->lock);
+		if (ret < 0 || pf->stop || g_queue_is_empty(&pf->queue)) {
+			if (ret < 0 && !pf->stop && !g_queue_is_empty(&pf->queue)) {
+				/* No connection: the batch fails, and its reader
+				 * fetches the message itself. */
+				b = g_queue_pop_head(&pf->queue);
+				g_ptr_array_remove(b->s->batches, b);
+				pf->inflight -= b->bytes;
+				pf_batch_free(b);
+				pthread_cond_broadcast(&pf->done);
+			}
+			if (c != NULL) {
+				pthread_mutex_unlock(&pf->lock);
+				imap_pool_put(pf->fs->cfg.pool, c);
+				pthread_mutex_lock(&pf->lock);
+			}
+			continue;
+		}
 		b = g_queue_pop_head(&pf->queue);
 		b->running = true;
 		m = b->s->m;
 		uidvalidity = b->s->uidvalidity;
 		pthread_mutex_unlock(&pf->lock);
 
-		pf_run(pf, b, m, uidvalidity, scratch);
+		pf_run(pf, b, m, uidvalidity, c, scratch);
+		imap_pool_put(pf->fs->cfg.pool, c);
 
 		pthread_mutex_lock(&pf->lock);
 		/* A running batch keeps its stream alive (pf_trim). */

@@ -203,10 +203,6 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 			break;
 		waited = true;
 	}
-	/* Readers in readdir order start at offset 0 of each message. */
-	if (off == 0)
-		fs_prefetch_note(fs, rm.mbox, rm.uid, missed || waited);
-
 	for (uint64_t i = 0; i < nblocks;) {
 		uint64_t j = i;
 		size_t got = 0;
@@ -246,6 +242,17 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 		end_seen = (first + nblocks) * CACHE_BLOCK_SIZE;
 	if (ended || end_seen > rm.size)
 		fs_read_learn(fs, &rm, end_seen, ended);
+	/* Readers in readdir order start at offset 0 of each message.  Told
+	 * only now, with the connection back in the pool: batches queued
+	 * before this read's own fetch would take the connection it was
+	 * about to use, and at a long round trip the read would wait for a
+	 * new one to log in. */
+	if (c != NULL) {
+		imap_pool_put(fs->cfg.pool, c);
+		c = NULL;
+	}
+	if (off == 0)
+		fs_prefetch_note(fs, rm.mbox, rm.uid, missed || waited);
 
 	/* The reply: from off to the end of the blocks we have. */
 	avail = (first + nblocks - 1) * CACHE_BLOCK_SIZE + (uint64_t)lens[nblocks - 1];
