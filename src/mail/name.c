@@ -14,10 +14,17 @@
 
 #include "imapfs/mail_name.h"
 
+#include "mail_int.h"
+
 #define MAIL_NAME_SUBJECT_MAX 100
 #define MAIL_NAME_MSGID_MAX 998 /* RFC 5322's line limit bounds any sane id */
 
 static GMimeParserOptions *mail_options;
+
+GMimeParserOptions *mail_parser_options(void)
+{
+	return mail_options;
+}
 
 void mail_init(void)
 {
@@ -50,7 +57,7 @@ void mail_shutdown(void)
  * rather than a GMime message per call (most of a cold listing's CPU).
  * Fields end at the first empty line; a line that is neither a field nor
  * a continuation is skipped. */
-static char *name_header_raw(const char *headers, size_t len, const char *name)
+char *mail_header_raw(const char *headers, size_t len, const char *name)
 {
 	const char *p = headers, *end = headers + len;
 	size_t nlen = strlen(name);
@@ -186,24 +193,29 @@ static char *name_b_to_q(const char *in)
 	return g_string_free(out, FALSE);
 }
 
+char *mail_header_decode(const char *raw)
+{
+	char *unfolded = g_mime_utils_header_unfold(raw), *unbroken, *decoded;
+
+	if (name_plain_ascii(unfolded))
+		return unfolded;
+	unbroken = name_b_to_q(unfolded);
+	decoded = g_mime_utils_header_decode_text(mail_options, unbroken);
+	g_free(unbroken);
+	g_free(unfolded);
+	return decoded;
+}
+
 char *mail_name_subject(const char *headers, size_t len)
 {
-	char *raw, *unfolded, *unbroken, *decoded, *name;
+	char *raw, *decoded, *name;
 
-	raw = name_header_raw(headers, len, "Subject");
+	raw = mail_header_raw(headers, len, "Subject");
 	if (!raw)
 		return strdup("(no subject)");
-	unfolded = g_mime_utils_header_unfold(raw);
-	if (name_plain_ascii(unfolded)) {
-		name = mail_name_sanitize(unfolded, MAIL_NAME_SUBJECT_MAX);
-	} else {
-		unbroken = name_b_to_q(unfolded);
-		decoded = g_mime_utils_header_decode_text(mail_options, unbroken);
-		name = mail_name_sanitize(decoded, MAIL_NAME_SUBJECT_MAX);
-		g_free(decoded);
-		g_free(unbroken);
-	}
-	g_free(unfolded);
+	decoded = mail_header_decode(raw);
+	name = mail_name_sanitize(decoded, MAIL_NAME_SUBJECT_MAX);
+	g_free(decoded);
 	g_free(raw);
 	if (!name[0]) {
 		free(name);
@@ -216,7 +228,7 @@ char *mail_name_message_id(const char *headers, size_t len)
 {
 	char *raw, *id = NULL, *res = NULL;
 
-	raw = name_header_raw(headers, len, "Message-ID");
+	raw = mail_header_raw(headers, len, "Message-ID");
 	if (!raw)
 		return NULL;
 	/* GMime drops comments, folding and the angle brackets. */
@@ -247,6 +259,11 @@ static bool name_dropped(gunichar c)
 
 char *mail_name_sanitize(const char *text, size_t max_bytes)
 {
+	return mail_text_clean(text, max_bytes, true);
+}
+
+char *mail_text_clean(const char *text, size_t max_bytes, bool for_name)
+{
 	char *valid = g_utf8_make_valid(text ? text : "", -1);
 	GString *out = g_string_sized_new(strlen(valid) + 1);
 	bool space = false;
@@ -263,9 +280,9 @@ char *mail_name_sanitize(const char *text, size_t max_bytes)
 		if (space)
 			g_string_append_c(out, ' ');
 		space = false;
-		if (c == '/')
+		if (for_name && c == '/')
 			c = '_';
-		else if (c == ':')
+		else if (for_name && c == ':')
 			c = '-';
 		g_string_append_unichar(out, c);
 	}
@@ -282,7 +299,7 @@ char *mail_name_sanitize(const char *text, size_t max_bytes)
 		if (out->len && out->str[out->len - 1] == ' ')
 			g_string_truncate(out, out->len - 1);
 	}
-	if (!strcmp(out->str, ".") || !strcmp(out->str, ".."))
+	if (for_name && (!strcmp(out->str, ".") || !strcmp(out->str, "..")))
 		g_string_truncate(out, 0);
 	/* GLib allocates with malloc (since 2.46), so callers free(). */
 	return g_string_free(out, FALSE);

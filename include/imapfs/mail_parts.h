@@ -1,0 +1,76 @@
+/* mail_parts: what a message's STEM.parts/ directory holds (SPEC §3), from
+ * its part tree (imap_body): each file's name and what it is made of.
+ * Fetching and decoding the bytes is the file system's job; this module
+ * decides names, with GMime for RFC 2231 and RFC 2047.
+ *
+ * The files, in this order:
+ *   headers.txt   always: From, To, Cc, Date, Subject, Message-ID
+ *   body.txt      the first text/plain part that is no attachment
+ *   body.html     the first text/html part that is no attachment
+ *   NAME          every other part with a file name (Content-Disposition
+ *                 filename, else Content-Type name), decoded and sanitized
+ *   NAME.eml      an attached message/rfc822 (raw), its file name or
+ *                 part-SECTION with ".eml" added when missing
+ *   part-SECTION.EXT  every other part, EXT from its MIME type
+ * "No attachment" means no file name and a disposition other than
+ * "attachment".  Parts are taken depth first in section order; multiparts
+ * are containers, and an attached message is one file (its own parts are
+ * not listed).  Names are unique in the directory ignoring case (a copy to
+ * a case-insensitive file system loses nothing): a clash gets " (2)",
+ * " (3)" ... before the extension.
+ *
+ * A name is never empty, ".", "..", longer than MAIL_PARTS_NAME_MAX bytes
+ * (a long name keeps its extension), and never holds '/', NUL or control
+ * characters: mail_name_sanitize does the cleaning, so "../../etc/passwd"
+ * becomes ".._.._etc_passwd".
+ *
+ * Thread safety: as mail_name (any thread, after mail_init). */
+#ifndef IMAPFS_MAIL_PARTS_H
+#define IMAPFS_MAIL_PARTS_H
+
+#include <stddef.h>
+
+#include "imapfs/imap_body.h"
+
+/* Room left under NAME_MAX (255) for a " (NNNNN)" clash suffix. */
+#define MAIL_PARTS_NAME_MAX 240
+
+enum mail_part_kind {
+	MAIL_PART_HEADERS, /* headers.txt: made from the header fields */
+	MAIL_PART_TEXT,	   /* body.txt: transfer-decoded, charset to UTF-8 */
+	MAIL_PART_HTML,	   /* body.html: likewise */
+	MAIL_PART_FILE,	   /* any other part: transfer-decoded bytes */
+	MAIL_PART_MESSAGE, /* an attached message/rfc822: the part's raw bytes */
+};
+
+struct mail_part {
+	char *name;
+	enum mail_part_kind kind;
+	/* The part in the tree passed to mail_parts_list (which must outlive
+	 * this list); NULL for headers.txt. */
+	const struct imap_body *body;
+};
+
+/* The files of the message whose tree is body.  Returns how many (at least
+ * one: headers.txt); *parts_r is freed with mail_parts_free. */
+size_t mail_parts_list(const struct imap_body *body, struct mail_part **parts_r);
+void mail_parts_free(struct mail_part *parts, size_t n);
+
+/* The part's own file name, decoded (RFC 2231 continuations and charsets,
+ * RFC 2047 words) and sanitized, or NULL when it has none or nothing is
+ * left of it.  Caller frees. */
+char *mail_parts_filename(const struct imap_body *part);
+
+/* The extension (without the dot) of a MIME type: "pdf" for
+ * application/pdf, "txt" for any text/ type not known better, "bin" when
+ * nothing is known. */
+const char *mail_parts_ext(const char *type, const char *subtype);
+
+/* headers.txt: "Field: value\n" for each of From, To, Cc, Date, Subject and
+ * Message-ID present in the raw header block (len bytes, need not be
+ * NUL-terminated), in that order, unfolded, RFC 2047-decoded to UTF-8
+ * (8-bit text read as mail_name_subject does), control characters dropped.
+ * Caller frees. */
+char *mail_parts_headers_txt(const char *headers, size_t len);
+
+#endif
