@@ -10,8 +10,9 @@
  * line goes on.
  * Status and continuation responses are always one line: their text may end
  * in "{5}" without meaning a literal.  Tokens are separated by exactly one
- * SP; a trailing SP at the end of a data response is tolerated (some servers
- * send "* SEARCH ").  An atom holding "[" runs to the matching "]", spaces,
+ * SP, except that a list may follow a list directly (a multipart
+ * BODYSTRUCTURE's parts: "((...)(...) "MIXED")"); a trailing SP at the end
+ * of a data response is tolerated (some servers send "* SEARCH ").  An atom holding "[" runs to the matching "]", spaces,
  * parentheses and quoted strings included, then goes on with atom
  * characters: BODY[HEADER.FIELDS (SUBJECT)]<0> is one atom.  Quoted strings
  * allow only the escapes \" and \\. */

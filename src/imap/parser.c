@@ -691,6 +691,11 @@ static int parse_items(struct parse_ctx *c, unsigned depth, bool in_list, struct
 		}
 		if (!in_list && parse_at_end(c))
 			break;
+		/* A list right after a list: the parts of a multipart
+		 * BODYSTRUCTURE (RFC 3501 body-type-mpart = 1*body SP ...)
+		 * come without a space between them. */
+		if (in_list && ch == '(' && v[n - 1].type == IMAP_ARG_LIST)
+			continue;
 		if (ch != ' ') {
 			if (ch < 0)
 				ret = parser_fail(c->p, EPROTO, "unexpected end of %s",

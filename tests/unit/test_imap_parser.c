@@ -396,6 +396,23 @@ START_TEST(test_data_envelope)
 }
 END_TEST
 
+/* RFC 3501 body-type-mpart = 1*body SP media-subtype: a multipart's parts
+ * are lists side by side, as every server sends them. */
+START_TEST(test_data_bodystructure_parts_touch)
+{
+	check(S("* 1 FETCH (UID 7 BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
+		"NIL \"7bit\" 5 1 NIL NIL NIL NIL)(\"text\" \"html\" NIL NIL NIL \"7bit\" 9 1 "
+		"NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"b\") NIL NIL NIL))\r\n"),
+	      "* 1 FETCH (UID 7 BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
+	      "NIL \"7bit\" 5 1 NIL NIL NIL NIL) (\"text\" \"html\" NIL NIL NIL \"7bit\" 9 1 "
+	      "NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"b\") NIL NIL NIL))\n");
+	/* Only a list may touch a list, and only inside one. */
+	check(S("* X ((a)b)\r\n"), "ERROR\n");
+	check(S("* X (a(b))\r\n"), "ERROR\n");
+	check(S("* X (a)(b)\r\n"), "ERROR\n");
+}
+END_TEST
+
 START_TEST(test_quoted)
 {
 	check(S("* X \"a\\\"b\\\\c\"\r\n"), "* X \"a\"b\\c\"\n");
@@ -845,6 +862,7 @@ static Suite *parser_suite(void)
 	tcase_add_test(tc, test_data_list);
 	tcase_add_test(tc, test_data_fetch);
 	tcase_add_test(tc, test_data_envelope);
+	tcase_add_test(tc, test_data_bodystructure_parts_touch);
 	tcase_add_test(tc, test_quoted);
 	tcase_add_test(tc, test_literals);
 	tcase_add_test(tc, test_big_literal);
