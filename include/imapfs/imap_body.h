@@ -10,15 +10,22 @@
  * where PREFIX is the multipart's own section ("" at the top, giving "1",
  * "2", ...); a message/rfc822 part at S has one child, the body of the
  * message it holds: a multipart with section S (children S.1, S.2, ...) or
- * a single part at S.1.
+ * a single part at S.1.  So a message/rfc822 part and the multipart it holds
+ * share a section (FETCH BODY[S] gives the whole message, BODY[S.1] its
+ * first part); message/global (RFC 9051) is handled as message/rfc822 when
+ * the server sends an envelope for it.
  *
  * Hostile or broken input (a missing field, a wrong type, a number out of
  * range, an empty multipart) is refused with -EPROTO and a reason, never a
  * crash.  Depth and width are bounded by the parser's limits
  * (imap_parser_limits) and again here by IMAP_BODY_MAX_DEPTH and
  * IMAP_BODY_MAX_PARTS.  Extension data (MD5, disposition, language,
- * location) is optional, as servers may omit it; only the disposition is
- * kept.
+ * location) is optional, as servers may omit it, or end early (Gmail sends
+ * no location); its types are checked, only the disposition is kept, and
+ * body-extension items after the location are ignored.  A parameter list
+ * may be NIL or "()" (none).  The envelope of a message/rfc822 part is not
+ * kept (it must be a list).  As the tree holds C strings, a literal
+ * holding a NUL byte is refused.
  *
  * Pure functions on memory: thread-safe, no I/O. */
 #ifndef IMAPFS_IMAP_BODY_H
@@ -30,7 +37,8 @@
 #include "imapfs/buf.h"
 #include "imapfs/imap_parser.h"
 
-/* Nesting of parts (a multipart in a multipart ... counts one per level). */
+/* Nesting of parts (a multipart in a multipart ... counts one per level,
+ * as does the body of a message/rfc822 part; the top part is level 1). */
 #define IMAP_BODY_MAX_DEPTH 50
 /* Parts in one message, all levels together. */
 #define IMAP_BODY_MAX_PARTS 10000
@@ -67,22 +75,31 @@ struct imap_body {
 
 /* Parses the argument that follows the BODYSTRUCTURE (or BODY) atom in a
  * FETCH response.  Returns 0 and a tree the caller frees with
- * imap_body_free, or -EPROTO with a reason in err ("part 2.1: size is not
- * a number"). */
+ * imap_body_free, or -EPROTO, *body_r NULL, with a reason in err naming the
+ * section where it went wrong ("part 2.1: size is a string, not a number",
+ * "top multipart: ..." for a multipart at the top).  err may be NULL. */
 int imap_body_parse(const struct imap_arg *arg, struct imap_body **body_r, char *err,
 		    size_t errlen);
 void imap_body_free(struct imap_body **body);
 
-/* The tree as BODYSTRUCTURE text (a parenthesized list, strings quoted or
- * sent as literals when they must be), which imap_body_from_text parses
- * back into an equal tree: how a tree is stored (the index, the cache). */
+/* The tree as BODYSTRUCTURE text (a parenthesized list, strings quoted with
+ * \" and \\ escapes, or sent as literals {N}CRLF... when they hold control
+ * or 8-bit bytes), which imap_body_from_text parses back (with imap_parser)
+ * into an equal tree: how a tree is stored (the index, the cache).  The
+ * parts of a multipart are separated by SP, as imap_parser wants them; an
+ * envelope of NILs stands in for the one not kept.  Written for trees
+ * imap_body_parse made: a hand-made one that breaks its rules (a multipart
+ * without parts, a disposition type NULL with parameters) does not come
+ * back equal.  Appends to out. */
 void imap_body_to_text(const struct imap_body *body, struct buf *out);
 int imap_body_from_text(const char *text, size_t len, struct imap_body **body_r, char *err,
 			size_t errlen);
 
 /* Looks a parameter up by (lower-case) name; NULL if absent. */
 const char *imap_body_param(const struct imap_body_param *params, size_t n, const char *name);
-/* The part with this section, or NULL. */
+/* The part with this section, or NULL; of a message/rfc822 part and the
+ * multipart it holds, the message/rfc822 part.  "" finds a multipart at the
+ * top. */
 const struct imap_body *imap_body_find(const struct imap_body *body, const char *section);
 
 #endif
