@@ -148,6 +148,32 @@ typedef int (*imap_body_cb)(void *arg, uint32_t uid, const char *data, size_t le
 int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, size_t max_len,
 			   imap_body_cb cb, void *arg);
 
+/* The commands behind a .parts directory (cmd_parts.c).  Sections are
+ * IMAP part numbers ("1", "2.1"; -EINVAL otherwise), all in the selected
+ * mailbox, never setting \Seen.
+ *
+ * UID FETCH uid (BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM TO CC DATE
+ * SUBJECT MESSAGE-ID)]): the part tree (imap_body_free) and the raw
+ * header block headers.txt is made of (malloc'd, NUL-terminated after
+ * *headers_len_r bytes, possibly empty).  -ENOENT when the UID is gone;
+ * -EPROTO, with the reason, for a BODYSTRUCTURE imap_body_parse refuses. */
+struct imap_body;
+int imap_conn_fetch_structure(struct imap_conn *c, uint32_t uid, struct imap_body **body_r,
+			      char **headers_r, size_t *headers_len_r);
+
+/* UID FETCH uid (BINARY.SIZE[s1] ...) (RFC 3516): the size of each section
+ * once its Content-Transfer-Encoding is undone, into sizes_r[i].
+ * -EOPNOTSUPP without the BINARY capability; -ENOENT when the server left
+ * a section out (the UID is gone, or the server cannot decode it). */
+int imap_conn_fetch_binary_sizes(struct imap_conn *c, uint32_t uid, const char *const *sections,
+				 size_t n, uint64_t *sizes_r);
+
+/* UID FETCH uid BINARY.PEEK[section]<off.len> (binary: decoded by the
+ * server; -EOPNOTSUPP without BINARY) or BODY.PEEK[section]<off.len> (as
+ * stored, still transfer-encoded): as imap_conn_fetch_body, for one part. */
+int imap_conn_fetch_section(struct imap_conn *c, uint32_t uid, const char *section, bool binary,
+			    uint64_t off, size_t len, char *buf, size_t *got_r);
+
 /* Resync commands (cmd_sync.c).
  *
  * UID SEARCH ALL in the selected mailbox — as "UID SEARCH RETURN (ALL)

@@ -10,6 +10,9 @@
  *   BODY uid=N got=N hex=<hex of the first 32 bytes>
  *   BODIES uid=N got=N hex=<...>  (bodies MAXLEN UID,UID,...: one line per
  *                                  message the bulk fetch returned)
+ *   STRUCTURE uid=N hdrlen=N hdr="..." body=<imap_body_to_text of the tree>
+ *   BSIZE uid=N section=S size=N     (bsizes UID S,S,...: one line each)
+ *   SECTION uid=N section=S got=N hex=<...>  (section UID SEC binary|body OFF LEN)
  *   CAP <name>                       (for each known name the server has)
  *   ERROR <ERRNO_NAME> <reason>      (then exit 1)
  *
@@ -24,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "imapfs/buf.h"
+#include "imapfs/imap_body.h"
 #include "imapfs/imap_conn.h"
 #include "imapfs/log.h"
 
@@ -38,7 +43,8 @@ static void usage(void)
 			"password: environment variable IMAPFS_PASSWORD\n"
 			"CMD: list | examine NAME | examine-cached NAME | meta |\n"
 			"     body UID OFF LEN | bodies MAXLEN UID,UID,... | caps |\n"
-			"     search MAX | flags LO HI CHANGEDSINCE\n");
+			"     search MAX | flags LO HI CHANGEDSINCE | structure UID |\n"
+			"     bsizes UID SECTION,SECTION,... | section UID SECTION binary|body OFF LEN\n");
 }
 
 static long long elapsed_ms(void)
@@ -251,6 +257,90 @@ static int cmd_flags(struct imap_conn *c, char **av)
 	return imap_conn_fetch_flags(c, (uint32_t)lo, (uint32_t)hi, since, flags_cb, NULL);
 }
 
+/* structure UID: imap_conn_fetch_structure (cmd_parts.c). */
+static int cmd_structure(struct imap_conn *c, const char *uid_s)
+{
+	struct imap_body *body = NULL;
+	struct buf text = BUF_INIT;
+	char *headers = NULL;
+	size_t hlen = 0;
+	uint64_t uid = 0;
+	int rc;
+
+	parse_u64(uid_s, UINT32_MAX, &uid);
+	rc = imap_conn_fetch_structure(c, (uint32_t)uid, &body, &headers, &hlen);
+	if (rc < 0)
+		return rc;
+	imap_body_to_text(body, &text);
+	printf("STRUCTURE uid=%" PRIu64 " hdrlen=%zu hdr=\"", uid, hlen);
+	print_escaped(headers, hlen);
+	fputs("\" body=", stdout);
+	print_escaped(text.data ? text.data : "", text.len);
+	putchar('\n');
+	buf_free(&text);
+	free(headers);
+	imap_body_free(&body);
+	return 0;
+}
+
+/* bsizes UID S,S,...: imap_conn_fetch_binary_sizes. */
+static int cmd_bsizes(struct imap_conn *c, const char *uid_s, const char *list)
+{
+	const char *sections[64];
+	uint64_t sizes[64], uid = 0;
+	char *copy = strdup(list), *save = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!copy)
+		return -ENOMEM;
+	parse_u64(uid_s, UINT32_MAX, &uid);
+	for (char *t = strtok_r(copy, ",", &save); t && n < 64; t = strtok_r(NULL, ",", &save))
+		sections[n++] = t;
+	rc = imap_conn_fetch_binary_sizes(c, (uint32_t)uid, sections, n, sizes);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		printf("BSIZE uid=%" PRIu64 " section=%s size=%" PRIu64 "\n", uid, sections[i],
+		       sizes[i]);
+	free(copy);
+	return rc;
+}
+
+/* section UID SEC binary|body OFF LEN: imap_conn_fetch_section. */
+static int cmd_section(struct imap_conn *c, char **av, const char *out_path)
+{
+	uint64_t uid = 0, off = 0, len = 0;
+	size_t got = 0;
+	char *buf;
+	int rc;
+
+	parse_u64(av[0], UINT32_MAX, &uid);
+	parse_u64(av[3], INT64_MAX, &off);
+	parse_u64(av[4], PROBE_MAX_BODY, &len);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	rc = imap_conn_fetch_section(c, (uint32_t)uid, av[1], !strcmp(av[2], "binary"), off,
+				     (size_t)len, buf, &got);
+	if (rc == 0) {
+		if (got > len)
+			abort();
+		printf("SECTION uid=%" PRIu64 " section=%s got=%zu hex=", uid, av[1], got);
+		for (size_t i = 0; i < got && i < 32; i++)
+			printf("%02x", (unsigned char)buf[i]);
+		putchar('\n');
+		if (out_path) {
+			FILE *f = fopen(out_path, "wb");
+
+			if (!f || fwrite(buf, 1, got, f) != got || fclose(f) != 0) {
+				fprintf(stderr, "imap-probe: cannot write %s\n", out_path);
+				exit(2);
+			}
+		}
+	}
+	free(buf);
+	return rc;
+}
+
 static void cmd_caps(const struct imap_conn *c)
 {
 	static const char *const known[] = {
@@ -279,8 +369,12 @@ static int cmd_arity(const char *cmd)
 		return 3;
 	if (!strcmp(cmd, "bodies"))
 		return 2;
-	if (!strcmp(cmd, "search"))
+	if (!strcmp(cmd, "search") || !strcmp(cmd, "structure"))
 		return 1;
+	if (!strcmp(cmd, "bsizes"))
+		return 2;
+	if (!strcmp(cmd, "section"))
+		return 5;
 	if (!strcmp(cmd, "flags"))
 		return 3;
 	return -1;
@@ -335,6 +429,12 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			rc = cmd_search(c, av[i + 1]);
 		} else if (!strcmp(cmd, "flags")) {
 			rc = cmd_flags(c, av + i + 1);
+		} else if (!strcmp(cmd, "structure")) {
+			rc = cmd_structure(c, av[i + 1]);
+		} else if (!strcmp(cmd, "bsizes")) {
+			rc = cmd_bsizes(c, av[i + 1], av[i + 2]);
+		} else if (!strcmp(cmd, "section")) {
+			rc = cmd_section(c, av + i + 1, out_path);
 		} else if (!strcmp(cmd, "caps")) {
 			cmd_caps(c);
 		}

@@ -159,65 +159,24 @@ static const char D_ODD[] =
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* imap_parser wants exactly one SP between tokens and so refuses the
- * ")(" that RFC 3501 writes between the parts of a multipart ("1*body")
- * and that every server sends.  Until the parser takes it, responses go
- * through this: an SP between ")" and "(" outside quoted strings and
- * literals. */
-static char *space_parts(const char *s, size_t n, size_t *n_r)
-{
-	struct buf b = BUF_INIT;
-	bool quoted = false;
-
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-
-		buf_append(&b, &ch, 1);
-		if (quoted) {
-			if (ch == '\\' && i + 1 < n)
-				buf_append(&b, &s[++i], 1);
-			else if (ch == '"')
-				quoted = false;
-		} else if (ch == '"') {
-			quoted = true;
-		} else if (ch == '{') {
-			size_t j = i + 1, len = 0;
-
-			while (j < n && s[j] >= '0' && s[j] <= '9')
-				len = len * 10 + (size_t)(s[j++] - '0');
-			if (j + 2 < n && s[j] == '}' && s[j + 1] == '\r' && s[j + 2] == '\n' &&
-			    j + 3 + len <= n) {
-				buf_append(&b, s + i + 1, j + 3 + len - (i + 1));
-				i = j + 2 + len;
-			}
-		} else if (ch == ')' && i + 1 < n && s[i + 1] == '(') {
-			buf_appends(&b, " ");
-		}
-	}
-	*n_r = b.len;
-	return buf_steal(&b);
-}
-
 /* One FETCH response, parsed whole with limits raised for the big ones. */
 static struct imap_resp *parse_resp(const char *s, size_t n)
 {
 	struct imap_parser_limits lim = IMAP_PARSER_DEFAULT_LIMITS;
 	struct imap_parser *p;
 	struct imap_resp *r = NULL;
-	size_t used = 0, len;
-	char *fixed = space_parts(s, n, &len);
+	size_t used = 0;
 	enum imap_parse_result res;
 
 	lim.max_line = 16u << 20;
 	lim.max_depth = 200;
 	p = imap_parser_new(&lim);
 	REQUIRE(p != NULL);
-	res = imap_parser_feed(p, fixed, len, &used, &r);
+	res = imap_parser_feed(p, s, n, &used, &r);
 	if (res != IMAP_PARSE_DONE)
 		ck_abort_msg("imap_parser: %d %s", (int)res, imap_parser_error(p));
-	REQUIRE(used == len);
+	REQUIRE(used == n);
 	imap_parser_free(&p);
-	free(fixed);
 	return r;
 }
 

@@ -1,0 +1,30 @@
+# proves: a BINARY.SIZE that is no number is EPROTO
+# probe: --tls examine INBOX bsizes 7 1
+# expect-exit: 1
+# expect-out: ^ERROR EPROTO .*BINARY.SIZE of UID 7 that is no number
+TLS
+S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] fake server ready
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR
+S: $TAG OK Capability completed
+END
+C: {TAG} AUTHENTICATE PLAIN AHVzZXIAczNjcjN0LVBX
+S: $TAG OK [CAPABILITY IMAP4rev1 SASL-IR IDLE BINARY] Logged in
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 SASL-IR IDLE BINARY
+S: $TAG OK Capability completed
+END
+C-CMD: EXAMINE INBOX
+S: * 3 EXISTS
+S: * 0 RECENT
+S: * OK [UIDVALIDITY 42] UIDs valid
+S: * OK [UIDNEXT 8] Predicted next UID
+S: $TAG OK [READ-ONLY] Examine completed
+C~: ^(?P<tag>\S+) UID FETCH 7 \(UID BINARY\.SIZE\[1\]\)$
+S: * 3 FETCH (UID 7 BINARY.SIZE[1] "16")
+S: $TAG OK Fetch completed
+C: {TAG} LOGOUT
+S: * BYE Logging out
+S: $TAG OK Logout completed

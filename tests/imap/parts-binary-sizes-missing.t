@@ -1,0 +1,31 @@
+# proves: a section the server leaves out of a BINARY.SIZE answer is ENOENT
+# probe: --tls examine INBOX bsizes 7 1,2
+# expect-exit: 1
+# expect-out: ^ERROR ENOENT .*BINARY.SIZE\[2\] of UID 7
+# expect-not-out: ^BSIZE
+TLS
+S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] fake server ready
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR
+S: $TAG OK Capability completed
+END
+C: {TAG} AUTHENTICATE PLAIN AHVzZXIAczNjcjN0LVBX
+S: $TAG OK [CAPABILITY IMAP4rev1 SASL-IR IDLE BINARY] Logged in
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 SASL-IR IDLE BINARY
+S: $TAG OK Capability completed
+END
+C-CMD: EXAMINE INBOX
+S: * 3 EXISTS
+S: * 0 RECENT
+S: * OK [UIDVALIDITY 42] UIDs valid
+S: * OK [UIDNEXT 8] Predicted next UID
+S: $TAG OK [READ-ONLY] Examine completed
+C~: ^(?P<tag>\S+) UID FETCH 7 \(UID BINARY\.SIZE\[1\] BINARY\.SIZE\[2\]\)$
+S: * 3 FETCH (UID 7 BINARY.SIZE[1] 16)
+S: $TAG OK Fetch completed
+C: {TAG} LOGOUT
+S: * BYE Logging out
+S: $TAG OK Logout completed

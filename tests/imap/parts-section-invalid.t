@@ -1,0 +1,27 @@
+# proves: a malformed section number is refused with EINVAL and never reaches the server
+# probe: --tls examine INBOX section 7 1..2 body 0 10
+# expect-exit: 1
+# expect-out: ^ERROR EINVAL
+TLS
+S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] fake server ready
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR
+S: $TAG OK Capability completed
+END
+C: {TAG} AUTHENTICATE PLAIN AHVzZXIAczNjcjN0LVBX
+S: $TAG OK [CAPABILITY IMAP4rev1 SASL-IR IDLE BINARY] Logged in
+OPTIONAL
+C: {TAG} CAPABILITY
+S: * CAPABILITY IMAP4rev1 SASL-IR IDLE BINARY
+S: $TAG OK Capability completed
+END
+C-CMD: EXAMINE INBOX
+S: * 3 EXISTS
+S: * 0 RECENT
+S: * OK [UIDVALIDITY 42] UIDs valid
+S: * OK [UIDNEXT 8] Predicted next UID
+S: $TAG OK [READ-ONLY] Examine completed
+C: {TAG} LOGOUT
+S: * BYE Logging out
+S: $TAG OK Logout completed
