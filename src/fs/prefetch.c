@@ -448,7 +448,7 @@ static int pf_store(void *arg, uint32_t uid, const char *data, size_t len)
 /* Fetches one batch on c: skips what is cached already, then one UID
  * FETCH. */
 static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m,
-		   uint32_t uidvalidity, struct imap_conn *c, char *scratch)
+		   uint32_t uidvalidity, struct imap_conn *c)
 {
 	struct fs *fs = pf->fs;
 	struct pf_job j = {.pf = pf, .b = b, .fs = fs, .m = m, .uidvalidity = uidvalidity};
@@ -464,7 +464,7 @@ static void pf_run(struct fs_prefetch *pf, struct pf_batch *b, struct fs_mbox *m
 	for (size_t i = 0; i < b->n; i++) {
 		key.uid = b->uids[i];
 		key.block = 0;
-		if (cache_block_get(fs->cfg.cache, &key, scratch) < 0)
+		if (!cache_block_has(fs->cfg.cache, &key))
 			want[n++] = b->uids[i];
 		else
 			pf_ready(pf, b, b->uids[i]);
@@ -489,10 +489,7 @@ out:
 static void *pf_worker(void *arg)
 {
 	struct fs_prefetch *pf = arg;
-	char *scratch = malloc(CACHE_BLOCK_SIZE);
 
-	if (scratch == NULL)
-		abort();
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
 		struct pf_batch *b;
@@ -536,7 +533,7 @@ static void *pf_worker(void *arg)
 		uidvalidity = b->s->uidvalidity;
 		pthread_mutex_unlock(&pf->lock);
 
-		pf_run(pf, b, m, uidvalidity, c, scratch);
+		pf_run(pf, b, m, uidvalidity, c);
 		imap_pool_put(pf->fs->cfg.pool, c);
 
 		pthread_mutex_lock(&pf->lock);
@@ -547,7 +544,6 @@ static void *pf_worker(void *arg)
 		pthread_cond_broadcast(&pf->done);
 	}
 	pthread_mutex_unlock(&pf->lock);
-	free(scratch);
 	return NULL;
 }
 

@@ -1,9 +1,12 @@
 /* Unit tests of cache_block, against a temporary directory: hits and
- * misses, persistence across close and reopen, least-recently-used
- * eviction within the byte bound (also after a reopen with a smaller
- * bound), every way a file can be damaged being a miss (never wrong
- * bytes), a writer killed mid-put, disk errors, and concurrent use. */
+ * misses, persistence across close and reopen (also of a pack left without
+ * its index by a crash), eviction of whole packs within the byte bound
+ * keeping what is read (also after a reopen with a smaller bound), every
+ * way a record or an index file can be damaged being a miss (never wrong
+ * bytes), a writer killed mid-put, disk errors, a second user of the
+ * directory, and concurrent use. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -15,17 +18,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <xxhash.h>
 
 #include "imapfs/cache_block.h"
 
-/* Header (48) + "INBOX", each file rounded up to 4 KiB. */
-#define COST(len) (((48u + 5u + (len)) + 4095u) / 4096u * 4096u)
+/* The formats, as docs/DESIGN.md gives them. */
+#define REC_HDR 48u /* record header, then the names, then the data */
+#define IDX_HDR 40u /* index file header; its checksum is at 32 */
+#define IDX_ENT 24u /* id, offset, length, mailbox hash, zero */
+#define ROUND(n) (((uint64_t)(n) + 4095u) / 4096u * 4096u)
+/* A record of len bytes of mailbox "INBOX". */
+#define REC(len) (REC_HDR + 5u + (len))
+/* What a pack holding records of rec_bytes in all (n of them) counts: the
+ * pack and its index file, each rounded up to 4 KiB. */
+#define PACK(rec_bytes, n) (ROUND(rec_bytes) + ROUND(IDX_HDR + IDX_ENT * (n)))
+#define PACK1(len) PACK(REC(len), 1)
 
 static char out[CACHE_BLOCK_SIZE];
 static char *tmpdir;
@@ -106,30 +120,62 @@ static bool has_exact(struct cache_block *c, const char *mbox, uint32_t uid, uin
 	return true;
 }
 
-static void path_of(struct cache_block *c, const char *mbox, uint32_t uid, uint64_t block, char *p)
+/* Where (mbox, uid, 0)'s record is; false if it is not indexed. */
+static bool locate(struct cache_block *c, const char *mbox, uint32_t uid, char *p, uint64_t *off,
+		   uint32_t *len)
 {
-	struct cache_key k = key(mbox, uid, block);
+	struct cache_key k = key(mbox, uid, 0);
+	int ret = cache_block_locate(c, &k, p, PATH_MAX, off, len);
 
-	ck_assert_int_eq(cache_block_path(c, &k, p, PATH_MAX), 0);
+	ck_assert(ret == 0 || ret == -ENOENT);
+	return ret == 0;
+}
+
+static void packs_dir(char *p)
+{
+	snprintf(p, PATH_MAX, "%s/packs", tmpdir);
 }
 
 /* The bytes the files under the cache directory take, counted as the
- * cache counts them, and how many there are. */
-static uint64_t disk_bytes, disk_files;
+ * cache counts them, and how many packs there are. */
+static uint64_t disk_bytes, disk_packs;
 static int du_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)p, (void)ftw;
+	(void)ftw;
 	if (flag == FTW_F) {
-		disk_bytes += ((uint64_t)st->st_size + 4095) / 4096 * 4096;
-		disk_files++;
+		disk_bytes += ROUND(st->st_size);
+		disk_packs += g_str_has_suffix(p, ".pack");
 	}
 	return 0;
 }
 static uint64_t du(void)
 {
-	disk_bytes = disk_files = 0;
+	disk_bytes = disk_packs = 0;
 	nftw(tmpdir, du_one, 16, FTW_PHYS);
 	return disk_bytes;
+}
+
+static void flip(const char *p, off_t at);
+
+/* Removes every file of the directory ending in suffix; returns how many. */
+static int remove_files(const char *suffix)
+{
+	char dir[PATH_MAX], p[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	packs_dir(dir);
+	dp = opendir(dir);
+	ck_assert_ptr_nonnull(dp);
+	while ((d = readdir(dp)) != NULL)
+		if (g_str_has_suffix(d->d_name, suffix)) {
+			snprintf(p, sizeof(p), "%s/%s", dir, d->d_name);
+			ck_assert_int_eq(unlink(p), 0);
+			n++;
+		}
+	closedir(dp);
+	return n;
 }
 
 START_TEST(test_miss_then_hit_returns_exact_bytes)
@@ -139,28 +185,54 @@ START_TEST(test_miss_then_hit_returns_exact_bytes)
 	ck_assert(!has(c, "INBOX", 1, 0));
 	put(c, "INBOX", 1, 0, 1000);
 	ck_assert(has_exact(c, "INBOX", 1, 0, 1000));
-	ck_assert_uint_eq(cache_block_bytes(c), COST(1000));
-	ck_assert_uint_eq(du(), COST(1000));
+	ck_assert_uint_eq(cache_block_bytes(c), PACK1(1000));
+	ck_assert_uint_le(du(), PACK1(1000));
 	cache_block_free(&c);
 	ck_assert_ptr_null(c);
+	/* Closed: the index file is written, exactly as counted. */
+	ck_assert_uint_eq(du(), PACK1(1000));
+}
+END_TEST
+
+START_TEST(test_has_looks_up_without_reading)
+{
+	struct cache_block *c = open_cache(1 << 20);
+	struct cache_key k = key("INBOX", 1, 0), other = key("INBOX", 2, 0);
+
+	ck_assert(!cache_block_has(c, &k));
+	put(c, "INBOX", 1, 0, 1000);
+	ck_assert(cache_block_has(c, &k));
+	ck_assert(!cache_block_has(c, &other));
+	cache_block_drop_mailbox(c, "INBOX");
+	ck_assert(!cache_block_has(c, &k));
+	cache_block_free(&c);
 }
 END_TEST
 
 START_TEST(test_files_are_private)
 {
 	struct cache_block *c = open_cache(1 << 20);
-	char p[PATH_MAX], *d;
+	char p[PATH_MAX], dir[PATH_MAX], q[PATH_MAX + 16];
 	struct stat st;
+	uint64_t off;
+	uint32_t len;
 
 	put(c, "INBOX", 1, 0, 10);
-	path_of(c, "INBOX", 1, 0, p);
+	ck_assert(locate(c, "INBOX", 1, p, &off, &len));
+	ck_assert_uint_eq(off, 0);
+	ck_assert_uint_eq(len, REC(10));
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0600);
-	d = g_path_get_dirname(p);
-	ck_assert_int_eq(stat(d, &st), 0);
+	packs_dir(dir);
+	ck_assert_int_eq(stat(dir, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0700);
-	g_free(d);
+	snprintf(q, sizeof(q), "%s/lock", dir);
+	ck_assert_int_eq(stat(q, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 	cache_block_free(&c);
+	snprintf(q, sizeof(q), "%.*s.idx", (int)strlen(p) - 5, p);
+	ck_assert_int_eq(stat(q, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 }
 END_TEST
 
@@ -172,10 +244,13 @@ START_TEST(test_empty_last_block_is_a_hit_of_length_zero)
 	cache_block_put(c, &k, "", 0);
 	ck_assert_int_eq(cache_block_get(c, &k, out), 0);
 	cache_block_free(&c);
+	c = open_cache(1 << 20);
+	ck_assert_int_eq(cache_block_get(c, &k, out), 0);
+	cache_block_free(&c);
 }
 END_TEST
 
-START_TEST(test_put_same_key_replaces_and_keeps_count)
+START_TEST(test_put_same_key_replaces)
 {
 	struct cache_block *c = open_cache(1 << 20);
 	struct cache_key k = key("INBOX", 1, 0);
@@ -184,10 +259,20 @@ START_TEST(test_put_same_key_replaces_and_keeps_count)
 	cache_block_put(c, &k, "bb", 2);
 	ck_assert_int_eq(cache_block_get(c, &k, out), 2);
 	ck_assert(memcmp(out, "bb", 2) == 0);
-	ck_assert_uint_eq(cache_block_bytes(c), COST(2));
+	/* The first record stays in the pack until the pack is evicted. */
+	ck_assert_uint_eq(cache_block_bytes(c), PACK(REC(4) + REC(2), 2));
+	cache_block_free(&c);
+	c = open_cache(1 << 20);
+	ck_assert_int_eq(cache_block_get(c, &k, out), 2);
+	ck_assert(memcmp(out, "bb", 2) == 0);
 	cache_block_free(&c);
 }
 END_TEST
+
+static size_t persist_len(uint32_t uid)
+{
+	return uid == 20 ? CACHE_BLOCK_SIZE : uid * 3000;
+}
 
 START_TEST(test_persists_across_close_and_reopen)
 {
@@ -195,49 +280,112 @@ START_TEST(test_persists_across_close_and_reopen)
 	uint64_t bytes;
 
 	for (uint32_t uid = 1; uid <= 20; uid++)
-		put(c, "INBOX", uid, uid % 2, uid == 20 ? CACHE_BLOCK_SIZE : uid * 100);
+		put(c, "INBOX", uid, uid % 2, persist_len(uid));
 	bytes = cache_block_bytes(c);
 	cache_block_free(&c);
+	ck_assert_uint_gt(du(), 0);
+	ck_assert_uint_gt(disk_packs, 1); /* sealed packs and the last one */
 	c = open_cache(1 << 22);
 	ck_assert_uint_eq(cache_block_bytes(c), bytes);
 	for (uint32_t uid = 1; uid <= 20; uid++)
-		ck_assert(
-		    has_exact(c, "INBOX", uid, uid % 2, uid == 20 ? CACHE_BLOCK_SIZE : uid * 100));
+		ck_assert(has_exact(c, "INBOX", uid, uid % 2, persist_len(uid)));
 	ck_assert(!has(c, "INBOX", 21, 1));
 	cache_block_free(&c);
 }
 END_TEST
 
-START_TEST(test_eviction_takes_least_recently_used_and_respects_bound)
+/* Without their index files (a crash), the packs are read record by
+ * record, and their index files are written again. */
+START_TEST(test_persists_without_index_files)
 {
-	/* Room for exactly three full blocks. */
-	struct cache_block *c = open_cache(3 * COST(CACHE_BLOCK_SIZE));
+	struct cache_block *c = open_cache(1 << 22);
 
-	put(c, "INBOX", 1, 0, CACHE_BLOCK_SIZE);
-	put(c, "INBOX", 2, 0, CACHE_BLOCK_SIZE);
-	put(c, "INBOX", 3, 0, CACHE_BLOCK_SIZE);
-	ck_assert_uint_eq(cache_block_bytes(c), 3 * COST(CACHE_BLOCK_SIZE));
-	/* Touch 1, so 2 is now the least recently used. */
-	ck_assert(has(c, "INBOX", 1, 0));
-	put(c, "INBOX", 4, 0, CACHE_BLOCK_SIZE);
-	ck_assert(!has(c, "INBOX", 2, 0));
-	ck_assert(has(c, "INBOX", 1, 0));
-	ck_assert(has(c, "INBOX", 3, 0));
-	ck_assert(has(c, "INBOX", 4, 0));
-	ck_assert_uint_le(cache_block_bytes(c), 3 * COST(CACHE_BLOCK_SIZE));
-	/* Order is now (old to new) 1 3 4; two more blocks evict 1 and 3. */
-	put(c, "INBOX", 5, 0, CACHE_BLOCK_SIZE);
-	put(c, "INBOX", 6, 0, CACHE_BLOCK_SIZE);
-	ck_assert(!has(c, "INBOX", 1, 0));
-	ck_assert(!has(c, "INBOX", 3, 0));
-	ck_assert(has(c, "INBOX", 4, 0));
-	ck_assert(has(c, "INBOX", 5, 0));
-	ck_assert(has(c, "INBOX", 6, 0));
-	ck_assert_uint_le(cache_block_bytes(c), 3 * COST(CACHE_BLOCK_SIZE));
-	/* The files are gone too, not just the index entries. */
-	ck_assert_uint_le(du(), 3 * COST(CACHE_BLOCK_SIZE));
-	ck_assert_uint_eq(disk_files, 3);
+	for (uint32_t uid = 1; uid <= 20; uid++)
+		put(c, "INBOX", uid, uid % 2, persist_len(uid));
 	cache_block_free(&c);
+	ck_assert_int_gt(remove_files(".idx"), 1);
+	c = open_cache(1 << 22);
+	for (uint32_t uid = 1; uid <= 20; uid++)
+		ck_assert(has_exact(c, "INBOX", uid, uid % 2, persist_len(uid)));
+	cache_block_free(&c);
+	ck_assert_int_gt(remove_files(".idx"), 1);
+}
+END_TEST
+
+/* Reading a pack without index file skips a record whose checksum fails
+ * and goes on; a header that is not plausible ends the pack. */
+START_TEST(test_pack_without_index_skips_damaged_records)
+{
+	struct cache_block *c = open_cache(1 << 24);
+	char p[PATH_MAX];
+	uint64_t off3, off5;
+	uint32_t len;
+
+	for (uint32_t uid = 1; uid <= 8; uid++)
+		put(c, "INBOX", uid, 0, 3000);
+	ck_assert(locate(c, "INBOX", 3, p, &off3, &len));
+	ck_assert(locate(c, "INBOX", 5, p, &off5, &len));
+	cache_block_free(&c);
+	ck_assert_int_eq(remove_files(".idx"), 1);
+	flip(p, (off_t)off3 + REC(0) + 100); /* data: skipped */
+	flip(p, (off_t)off5 + 2);	     /* magic: the end */
+	c = open_cache(1 << 24);
+	for (uint32_t uid = 1; uid <= 8; uid++)
+		ck_assert_int_eq(has_exact(c, "INBOX", uid, 0, 3000), uid != 3 && uid < 5);
+	cache_block_free(&c);
+}
+END_TEST
+
+/* A process that exits without closing the store (kill -9, crash) leaves
+ * its active pack without an index file: its blocks are still hits. */
+START_TEST(test_active_pack_of_a_crashed_process_is_read_back)
+{
+	struct cache_block *c;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		c = open_cache(1 << 24);
+		for (uint32_t uid = 1; uid <= 5; uid++)
+			put(c, "INBOX", uid, 0, uid * 3000);
+		_exit(0); /* no cache_block_free */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status)); /* the blocks are checked below */
+	ck_assert_int_eq(remove_files(".idx"), 0);
+	c = open_cache(1 << 24);
+	for (uint32_t uid = 1; uid <= 5; uid++)
+		ck_assert(has_exact(c, "INBOX", uid, 0, uid * 3000));
+	ck_assert_uint_eq(cache_block_bytes(c), PACK(5 * REC(0) + 45000, 5));
+	cache_block_free(&c);
+}
+END_TEST
+
+START_TEST(test_eviction_respects_bound_and_keeps_what_is_read)
+{
+	/* Room for six full blocks, one per pack. */
+	const uint64_t max = 6 * PACK1(CACHE_BLOCK_SIZE);
+	struct cache_block *c = open_cache(max);
+
+	put(c, "INBOX", 1000, 0, CACHE_BLOCK_SIZE);
+	for (uint32_t uid = 1; uid <= 40; uid++) {
+		put(c, "INBOX", uid, 0, CACHE_BLOCK_SIZE);
+		/* Read all along: never evicted. */
+		ck_assert(has_exact(c, "INBOX", 1000, 0, CACHE_BLOCK_SIZE));
+		ck_assert(has_exact(c, "INBOX", uid, 0, CACHE_BLOCK_SIZE));
+		ck_assert_uint_le(cache_block_bytes(c), max);
+		ck_assert_uint_le(du(), max);
+	}
+	/* Never read again: evicted, oldest first. */
+	for (uint32_t uid = 1; uid <= 30; uid++)
+		ck_assert(!has(c, "INBOX", uid, 0));
+	ck_assert(has_exact(c, "INBOX", 40, 0, CACHE_BLOCK_SIZE));
+	/* The packs are gone from disk too, not just from the index. */
+	ck_assert_uint_le(du(), max);
+	ck_assert_uint_le(disk_packs, 6);
+	cache_block_free(&c);
+	ck_assert_uint_le(du(), max);
 }
 END_TEST
 
@@ -253,12 +401,13 @@ START_TEST(test_bound_holds_under_many_small_and_large_puts)
 		put(c, "INBOX", i, i % 3, len);
 		total += len;
 		ck_assert_uint_le(cache_block_bytes(c), max);
+		ck_assert_uint_le(du(), max);
 	}
 	ck_assert_uint_gt(total, max);
-	ck_assert_uint_le(du(), max);
 	/* The newest block always survives its own put. */
 	ck_assert(has_exact(c, "INBOX", 300, 300 % 3, (300u * 7919u) % CACHE_BLOCK_SIZE));
 	cache_block_free(&c);
+	ck_assert_uint_le(du(), max);
 }
 END_TEST
 
@@ -271,62 +420,58 @@ START_TEST(test_block_larger_than_bound_is_not_stored)
 	ck_assert(!has(c, "INBOX", 2, 0));
 	/* Refusing the oversized block must not have evicted anything. */
 	ck_assert(has(c, "INBOX", 1, 0));
-	ck_assert_uint_eq(cache_block_bytes(c), COST(4000));
+	ck_assert_uint_eq(cache_block_bytes(c), PACK1(4000));
 	cache_block_free(&c);
 }
 END_TEST
 
-/* Sets the file's last-use time (mtime), which orders a reopened cache. */
-static void set_mtime(struct cache_block *c, uint32_t uid, time_t t)
+START_TEST(test_reopen_with_smaller_bound_evicts_oldest)
 {
-	struct timespec ts[2] = {{t, 0}, {t, 0}};
-	char p[PATH_MAX];
-
-	path_of(c, "INBOX", uid, 0, p);
-	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
-}
-
-START_TEST(test_reopen_with_smaller_bound_evicts_least_recently_used)
-{
-	struct cache_block *c = open_cache(1 << 24);
-	time_t now = time(NULL);
+	struct cache_block *c = open_cache(10 * PACK1(20000));
+	const uint64_t small = 4 * PACK1(20000);
+	bool kept = false;
 
 	for (uint32_t uid = 1; uid <= 10; uid++)
 		put(c, "INBOX", uid, 0, 20000);
-	/* Uses in the order 10, 9, ..., 1 (1 most recent), a minute apart. */
-	for (uint32_t uid = 1; uid <= 10; uid++)
-		set_mtime(c, uid, now - 3600 - 60 * (time_t)uid);
 	cache_block_free(&c);
+	ck_assert_uint_gt(du(), small);
 
-	c = open_cache(3 * COST(20000));
-	ck_assert_uint_le(cache_block_bytes(c), 3 * COST(20000));
-	ck_assert_uint_le(du(), 3 * COST(20000));
-	ck_assert_uint_eq(disk_files, 3);
-	for (uint32_t uid = 1; uid <= 10; uid++)
-		ck_assert_int_eq(has_exact(c, "INBOX", uid, 0, 20000), uid <= 3);
+	c = open_cache(small);
+	ck_assert_uint_le(cache_block_bytes(c), small);
+	ck_assert_uint_le(du(), small);
+	/* What is left is the newest, without gaps. */
+	ck_assert(!has(c, "INBOX", 1, 0));
+	for (uint32_t uid = 1; uid <= 10; uid++) {
+		bool hit = has_exact(c, "INBOX", uid, 0, 20000);
+
+		ck_assert(!kept || hit);
+		kept |= hit;
+	}
+	ck_assert(has_exact(c, "INBOX", 10, 0, 20000));
 	cache_block_free(&c);
 }
 END_TEST
 
-/* A hit refreshes the last-use time on disk, so the order survives a
- * reopen: the block read last is kept although it was stored first. */
+/* A hit on a block about to be evicted copies it forward; the copy
+ * survives a reopen. */
 START_TEST(test_hit_is_remembered_across_reopen)
 {
-	struct cache_block *c = open_cache(1 << 24);
-	time_t now = time(NULL);
+	const uint64_t max = 4 * PACK1(20000); /* one block per pack */
+	struct cache_block *c = open_cache(max);
 
-	for (uint32_t uid = 1; uid <= 10; uid++)
+	for (uint32_t uid = 1; uid <= 4; uid++)
 		put(c, "INBOX", uid, 0, 20000);
-	for (uint32_t uid = 1; uid <= 10; uid++)
-		set_mtime(c, uid, now - 3600 - 60 * (time_t)uid);
-	ck_assert(has(c, "INBOX", 10, 0)); /* the oldest, now the newest */
+	ck_assert(has(c, "INBOX", 1, 0)); /* the oldest, now the newest */
 	cache_block_free(&c);
 
-	c = open_cache(2 * COST(20000));
-	ck_assert(has_exact(c, "INBOX", 10, 0, 20000));
+	c = open_cache(max);
+	put(c, "INBOX", 5, 0, 20000);
+	put(c, "INBOX", 6, 0, 20000);
+	ck_assert(!has(c, "INBOX", 2, 0));
+	ck_assert(!has(c, "INBOX", 3, 0));
 	ck_assert(has_exact(c, "INBOX", 1, 0, 20000));
-	for (uint32_t uid = 2; uid <= 9; uid++)
-		ck_assert(!has(c, "INBOX", uid, 0));
+	ck_assert(has_exact(c, "INBOX", 6, 0, 20000));
+	ck_assert_uint_le(du(), max);
 	cache_block_free(&c);
 }
 END_TEST
@@ -340,18 +485,25 @@ START_TEST(test_drop_mailbox_drops_only_that_mailbox)
 		put(c, "INBOX.Sent", uid, 0, 100);
 		put(c, "INBOX.Sent", uid, 1, 50);
 		put(c, "Archive", uid, 0, 10);
+		put(c, "Trash", uid, 0, 10);
 	}
 	cache_block_drop_mailbox(c, "INBOX.Sent");
-	for (uint32_t uid = 1; uid <= 10; uid++) {
-		ck_assert(has(c, "INBOX", uid, 0));
-		ck_assert(has(c, "Archive", uid, 0));
-		ck_assert(!has(c, "INBOX.Sent", uid, 0));
-		ck_assert(!has(c, "INBOX.Sent", uid, 1));
-	}
-	ck_assert_uint_eq(cache_block_bytes(c), 20 * 4096);
-	ck_assert_uint_eq(du(), 20 * 4096);
 	cache_block_drop_mailbox(c, "Nonexistent");
-	ck_assert_uint_eq(cache_block_bytes(c), 20 * 4096);
+	for (int round = 0; round < 3; round++) {
+		for (uint32_t uid = 1; uid <= 10; uid++) {
+			ck_assert(has(c, "INBOX", uid, 0));
+			ck_assert(has(c, "Archive", uid, 0));
+			ck_assert(!has(c, "INBOX.Sent", uid, 0));
+			ck_assert(!has(c, "INBOX.Sent", uid, 1));
+			ck_assert_int_eq(has(c, "Trash", uid, 0), (round == 0));
+		}
+		/* Dropped for good: also after a reopen; entries loaded from
+		 * disk are dropped too. */
+		cache_block_free(&c);
+		c = open_cache(1 << 24);
+		if (round == 0)
+			cache_block_drop_mailbox(c, "Trash");
+	}
 	cache_block_free(&c);
 }
 END_TEST
@@ -375,9 +527,13 @@ START_TEST(test_each_key_field_distinguishes_blocks)
 		memset(buf, 'a' + i, sizeof(buf));
 		cache_block_put(c, &v[i], buf, (size_t)i + 1);
 	}
-	for (int i = 0; i < 6; i++) {
-		ck_assert_int_eq(cache_block_get(c, &v[i], out), i + 1);
-		ck_assert_int_eq(out[0], 'a' + i);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 6; i++) {
+			ck_assert_int_eq(cache_block_get(c, &v[i], out), i + 1);
+			ck_assert_int_eq(out[0], 'a' + i);
+		}
+		cache_block_free(&c);
+		c = open_cache(1 << 20);
 	}
 	/* A key equal in every field but built from other storage hits. */
 	char mbox[] = "INBOX", sect[] = "";
@@ -389,162 +545,237 @@ END_TEST
 
 /* --- damage ---------------------------------------------------------------- */
 
-static void write_file(const char *p, const void *data, size_t len)
+static void write_at(const char *p, off_t at, const void *data, size_t len)
 {
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = open(p, O_WRONLY);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(pwrite(fd, data, len, at), (ssize_t)len);
+	close(fd);
+}
+
+static void read_at(const char *p, off_t at, void *data, size_t len)
+{
+	int fd = open(p, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, data, len, at), (ssize_t)len);
 	close(fd);
 }
 
 static void flip(const char *p, off_t at)
 {
-	int fd = open(p, O_RDWR);
 	unsigned char b;
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &b, 1, at), 1);
+	read_at(p, at, &b, 1);
 	b ^= 0x10;
-	ck_assert_int_eq(pwrite(fd, &b, 1, at), 1);
-	close(fd);
+	write_at(p, at, &b, 1);
 }
 
-static off_t file_size(const char *p)
+/* Damages the record of (INBOX, 1, 0), len bytes of data, in way `how` at
+ * `at` (relative to the record); (INBOX, 2, 0) was put before it, as
+ * `other` bytes. */
+static void damage(const char *how, const char *p1, uint64_t off1, uint32_t len1, const char *p2,
+		   uint64_t off2, uint32_t len2, off_t at)
 {
-	struct stat st;
+	static char buf[REC(CACHE_BLOCK_SIZE)];
 
-	ck_assert_int_eq(stat(p, &st), 0);
-	return st.st_size;
+	if (strcmp(how, "truncate") == 0) {
+		ck_assert_int_eq(truncate(p1, (off_t)off1 + at), 0);
+	} else if (strcmp(how, "flip") == 0) {
+		flip(p1, (off_t)off1 + at);
+	} else if (strcmp(how, "zeros") == 0) {
+		memset(buf, 0, len1);
+		write_at(p1, (off_t)off1, buf, len1);
+	} else if (strcmp(how, "garbage") == 0) {
+		for (size_t i = 0; i < len1; i++)
+			buf[i] = (char)rand();
+		write_at(p1, (off_t)off1, buf, len1);
+	} else if (strcmp(how, "other key") == 0) {
+		/* A whole, valid record of another key in its place. */
+		ck_assert_uint_eq(len1, len2);
+		read_at(p2, (off_t)off2, buf, len2);
+		write_at(p1, (off_t)off1, buf, len2);
+	} else {
+		ck_abort_msg("unknown damage %s", how);
+	}
 }
 
-/* Damages the file of (INBOX, 1, 0) in way `how`, which must make it a
- * miss and remove it, leaving (INBOX, 2, 0) alone; then the block can be
- * stored again.  Every position of the header and many of the data are
- * tried. */
+/* Damages the record of (INBOX, 1, 0) in the live store, which must make
+ * it a miss and forget it, leaving (INBOX, 2, 0) alone; then the block can
+ * be stored again. */
 static void damage_is_a_miss(struct cache_block *c, const char *how, off_t at)
 {
 	char p1[PATH_MAX], p2[PATH_MAX];
 	const size_t len = CACHE_BLOCK_SIZE;
-	const off_t hdr = 48 + 5;
+	uint64_t off1, off2;
+	uint32_t len1, len2;
 
+	put(c, "INBOX", 2, 0, len);
 	put(c, "INBOX", 1, 0, len);
-	put(c, "INBOX", 2, 0, 3000);
-	path_of(c, "INBOX", 1, 0, p1);
-	path_of(c, "INBOX", 2, 0, p2);
-	if (strcmp(how, "truncate") == 0) {
-		ck_assert_int_eq(truncate(p1, at), 0);
-	} else if (strcmp(how, "extend") == 0) {
-		int fd = open(p1, O_WRONLY | O_APPEND);
-
-		ck_assert_int_eq(write(fd, "x", 1), 1);
-		close(fd);
-	} else if (strcmp(how, "flip") == 0) {
-		flip(p1, at);
-	} else if (strcmp(how, "garbage") == 0) {
-		char g[2000];
-
-		for (size_t i = 0; i < sizeof(g); i++)
-			g[i] = (char)rand();
-		write_file(p1, g, (size_t)at < sizeof(g) ? (size_t)at : sizeof(g));
-	} else if (strcmp(how, "other key") == 0) {
-		/* A whole, valid entry of another key renamed into place. */
-		char cp[PATH_MAX + 8];
-
-		snprintf(cp, sizeof(cp), "%s.copy", p2);
-		put(c, "INBOX", 2, 0, len);
-		ck_assert_int_eq(link(p2, cp), 0);
-		ck_assert_int_eq(rename(cp, p1), 0);
-	} else {
-		ck_abort_msg("unknown damage %s", how);
-	}
+	ck_assert(locate(c, "INBOX", 1, p1, &off1, &len1));
+	ck_assert(locate(c, "INBOX", 2, p2, &off2, &len2));
+	ck_assert_uint_eq(len1, REC(len));
+	damage(how, p1, off1, len1, p2, off2, len2, at);
 	ck_assert_msg(!has(c, "INBOX", 1, 0), "%s at %lld was a hit", how, (long long)at);
-	ck_assert_msg(access(p1, F_OK) < 0 && errno == ENOENT, "%s: damaged file kept", how);
-	ck_assert(has(c, "INBOX", 2, 0));
+	ck_assert_msg(!locate(c, "INBOX", 1, p1, &off1, &len1), "%s: damaged record kept", how);
+	ck_assert(has_exact(c, "INBOX", 2, 0, len));
 	put(c, "INBOX", 1, 0, len);
 	ck_assert(has_exact(c, "INBOX", 1, 0, len));
-	(void)hdr;
 }
 
 START_TEST(test_every_damage_is_a_miss_never_wrong_bytes)
 {
 	struct cache_block *c = open_cache(1 << 24);
-	const off_t hdr = 48 + 5, whole = hdr + CACHE_BLOCK_SIZE;
+	const off_t hdr = REC(0), whole = REC(CACHE_BLOCK_SIZE);
 
-	/* Sanity: the file is exactly header, key and data. */
-	put(c, "INBOX", 1, 0, CACHE_BLOCK_SIZE);
-	{
-		char p[PATH_MAX];
-
-		path_of(c, "INBOX", 1, 0, p);
-		ck_assert_int_eq(file_size(p), whole);
-	}
-	/* A bit flip in every byte of the header and the key. */
+	/* A bit flip in every byte of the header and the names. */
 	for (off_t at = 0; at < hdr; at++)
 		damage_is_a_miss(c, "flip", at);
 	/* ... and in the data, first, last and spread between. */
 	for (off_t at = hdr; at < whole; at += 4099)
 		damage_is_a_miss(c, "flip", at);
 	damage_is_a_miss(c, "flip", whole - 1);
-	/* Truncated anywhere, to nothing included; extended. */
+	/* The pack truncated in the record, to its start included. */
 	damage_is_a_miss(c, "truncate", 0);
 	damage_is_a_miss(c, "truncate", 20);
 	damage_is_a_miss(c, "truncate", hdr);
 	damage_is_a_miss(c, "truncate", hdr + 1);
 	damage_is_a_miss(c, "truncate", whole - 1);
-	damage_is_a_miss(c, "extend", 0);
-	damage_is_a_miss(c, "garbage", 1);
-	damage_is_a_miss(c, "garbage", 100);
-	damage_is_a_miss(c, "garbage", 2000);
+	damage_is_a_miss(c, "zeros", 0);
+	damage_is_a_miss(c, "garbage", 0);
 	damage_is_a_miss(c, "other key", 0);
 	cache_block_free(&c);
 }
 END_TEST
 
+/* The same damage done while the store is closed: found at the next open
+ * (through the index file, or by reading the pack when the damage made it
+ * shorter than its index says). */
 START_TEST(test_damage_found_after_reopen_is_a_miss)
 {
-	struct cache_block *c = open_cache(1 << 24);
-	char p[PATH_MAX];
+	static const struct {
+		const char *how;
+		off_t at;
+	} cases[] = {{"flip", 3},	  {"flip", 30},	   {"flip", REC(0) - 1},
+		     {"flip", REC(4000)}, {"truncate", 0}, {"truncate", REC(0) + 10},
+		     {"zeros", 0},	  {"garbage", 0},  {"other key", 0}};
 
-	put(c, "INBOX", 1, 0, 5000);
-	put(c, "INBOX", 2, 0, 5000);
-	path_of(c, "INBOX", 1, 0, p);
-	cache_block_free(&c);
-	flip(p, 48 + 5 + 4000);
-	c = open_cache(1 << 24);
-	ck_assert(!has(c, "INBOX", 1, 0));
-	ck_assert(has_exact(c, "INBOX", 2, 0, 5000));
-	/* The damaged entry no longer counts. */
-	ck_assert_uint_eq(cache_block_bytes(c), COST(5000));
-	cache_block_free(&c);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct cache_block *c = open_cache(1 << 24);
+		char p1[PATH_MAX], p2[PATH_MAX];
+		uint64_t off1, off2;
+		uint32_t len1, len2;
+
+		put(c, "INBOX", 2, 0, 5000);
+		put(c, "INBOX", 1, 0, 5000);
+		ck_assert(locate(c, "INBOX", 1, p1, &off1, &len1));
+		ck_assert(locate(c, "INBOX", 2, p2, &off2, &len2));
+		cache_block_free(&c);
+		damage(cases[i].how, p1, off1, len1, p2, off2, len2, cases[i].at);
+		c = open_cache(1 << 24);
+		ck_assert_msg(!has(c, "INBOX", 1, 0), "%s at %lld was a hit", cases[i].how,
+			      (long long)cases[i].at);
+		ck_assert(has_exact(c, "INBOX", 2, 0, 5000));
+		put(c, "INBOX", 1, 0, 5000);
+		ck_assert(has_exact(c, "INBOX", 1, 0, 5000));
+		cache_block_free(&c);
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+	}
 }
 END_TEST
 
-START_TEST(test_temp_file_left_by_a_crash_is_never_served_and_is_removed)
+/* Index files damaged, or pointing elsewhere with a valid checksum: the
+ * blocks are hits with the right bytes or misses. */
+START_TEST(test_damaged_index_file_is_never_wrong_bytes)
+{
+	static const char *const hows[] = {"truncate", "garbage", "empty", "swap"};
+
+	for (size_t h = 0; h < G_N_ELEMENTS(hows); h++) {
+		struct cache_block *c = open_cache(1 << 24);
+		char p[PATH_MAX], idx[PATH_MAX + 8];
+		unsigned char *data;
+		uint64_t off;
+		uint32_t len;
+		struct stat st;
+		int hits = 0;
+
+		for (uint32_t uid = 1; uid <= 10; uid++)
+			put(c, "INBOX", uid, 0, 3000);
+		ck_assert(locate(c, "INBOX", 1, p, &off, &len));
+		cache_block_free(&c);
+		snprintf(idx, sizeof(idx), "%.*s.idx", (int)strlen(p) - 5, p);
+		ck_assert_int_eq(stat(idx, &st), 0);
+		ck_assert_uint_eq(st.st_size, IDX_HDR + 10 * IDX_ENT);
+		data = malloc((size_t)st.st_size);
+		read_at(idx, 0, data, (size_t)st.st_size);
+		if (strcmp(hows[h], "truncate") == 0) {
+			ck_assert_int_eq(truncate(idx, st.st_size - 5), 0);
+		} else if (strcmp(hows[h], "garbage") == 0) {
+			for (off_t i = IDX_HDR; i < st.st_size; i++)
+				data[i] = (unsigned char)rand();
+			write_at(idx, 0, data, (size_t)st.st_size);
+		} else if (strcmp(hows[h], "empty") == 0) {
+			ck_assert_int_eq(truncate(idx, 0), 0);
+		} else {
+			/* Every entry points at the next one's record: same
+			 * lengths, other keys; the checksum is made valid. */
+			unsigned char first[8];
+			uint64_t sum;
+
+			memcpy(first, data + IDX_HDR + 8, 8);
+			for (int i = 0; i < 9; i++)
+				memcpy(data + IDX_HDR + i * IDX_ENT + 8,
+				       data + IDX_HDR + (i + 1) * IDX_ENT + 8, 8);
+			memcpy(data + IDX_HDR + 9 * IDX_ENT + 8, first, 8);
+			memset(data + 32, 0, 8);
+			sum = XXH3_64bits(data, (size_t)st.st_size);
+			memcpy(data + 32, &sum, 8);
+			write_at(idx, 0, data, (size_t)st.st_size);
+		}
+		free(data);
+		c = open_cache(1 << 24);
+		for (uint32_t uid = 1; uid <= 10; uid++)
+			hits += has_exact(c, "INBOX", uid, 0, 3000);
+		/* Read back from the pack, or (swap) all refused. */
+		ck_assert_int_eq(hits, strcmp(hows[h], "swap") == 0 ? 0 : 10);
+		cache_block_free(&c);
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_leftovers_of_a_crash_are_removed)
 {
 	struct cache_block *c = open_cache(1 << 24);
-	char p[PATH_MAX], tmp[PATH_MAX + 32], young[PATH_MAX + 32], *d, *slash;
-	struct timespec old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
-	static char half[CACHE_BLOCK_SIZE];
+	char dir[PATH_MAX], tmp[PATH_MAX + 64], orphan[PATH_MAX + 64], empty[PATH_MAX + 64];
+	char old[PATH_MAX + 64];
 
-	path_of(c, "INBOX", 1, 0, p);
-	d = g_path_get_dirname(p);
-	ck_assert(g_mkdir_with_parents(d, 0700) == 0);
-	/* What a put killed before its rename leaves: a partial temp file. */
-	slash = strrchr(p, '/');
-	snprintf(tmp, sizeof(tmp), "%.*s/.t%s.99999.1", (int)(slash - p), p, slash + 1);
-	snprintf(young, sizeof(young), "%.*s/.t%s.99999.2", (int)(slash - p), p, slash + 1);
-	write_file(tmp, half, sizeof(half) / 2);
-	write_file(young, half, 10);
-	ck_assert_int_eq(utimensat(AT_FDCWD, tmp, old, 0), 0);
-	ck_assert(!has(c, "INBOX", 1, 0));
+	packs_dir(dir);
 	cache_block_free(&c);
+	/* A temporary index file, an index without its pack, an empty
+	 * pack, and the previous version's layout. */
+	snprintf(tmp, sizeof(tmp), "%s/.0000000000000001.idx.99999", dir);
+	snprintf(orphan, sizeof(orphan), "%s/0000000000000002.idx", dir);
+	snprintf(empty, sizeof(empty), "%s/0000000000000003.pack", dir);
+	ck_assert(g_file_set_contents(tmp, "x", 1, NULL));
+	ck_assert(g_file_set_contents(orphan, "x", 1, NULL));
+	ck_assert(g_file_set_contents(empty, "", 0, NULL));
+	snprintf(old, sizeof(old), "%s/blocks/ab", tmpdir);
+	ck_assert_int_eq(g_mkdir_with_parents(old, 0700), 0);
+	snprintf(old, sizeof(old), "%s/blocks/ab/abcdef0123456789", tmpdir);
+	ck_assert(g_file_set_contents(old, "x", 1, NULL));
 	c = open_cache(1 << 24);
-	ck_assert(!has(c, "INBOX", 1, 0));
-	/* The stale one is removed; a recent one may be a put in progress. */
 	ck_assert(access(tmp, F_OK) < 0);
-	ck_assert(access(young, F_OK) == 0);
-	g_free(d);
+	ck_assert(access(orphan, F_OK) < 0);
+	ck_assert(access(empty, F_OK) < 0);
+	snprintf(old, sizeof(old), "%s/blocks", tmpdir);
+	ck_assert(access(old, F_OK) < 0);
+	/* New packs come after every one seen on disk. */
+	put(c, "INBOX", 1, 0, 10);
+	ck_assert(has_exact(c, "INBOX", 1, 0, 10));
 	cache_block_free(&c);
 }
 END_TEST
@@ -581,35 +812,58 @@ START_TEST(test_writer_killed_mid_put_leaves_no_wrong_bytes)
 		for (uint32_t uid = 0; uid < 64; uid++)
 			hits += has_exact(c, "INBOX", uid, 0, CACHE_BLOCK_SIZE - uid);
 		ck_assert_int_gt(hits, 0);
+		ck_assert_uint_le(cache_block_bytes(c), 1 << 26);
 		cache_block_free(&c);
 	}
 }
 END_TEST
 
+/* Files may not grow past 100,000 bytes (EFBIG, as a full disk would
+ * fail): what fits is cached, the rest is a miss, nothing fails. */
 START_TEST(test_disk_error_degrades_to_not_cached)
 {
+	struct rlimit rl = {100000, 100000};
 	struct cache_block *c = open_cache(1 << 24);
-	char p[PATH_MAX], *d;
 
-	/* Its subdirectory is a file: every create and open there fails. */
-	path_of(c, "INBOX", 1, 0, p);
-	d = g_path_get_dirname(p);
-	write_file(d, "x", 1);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	for (uint32_t uid = 1; uid <= 8; uid++)
+		put(c, "INBOX", uid, 0, 20000);
+	for (uint32_t uid = 1; uid <= 8; uid++)
+		ck_assert_int_eq(has_exact(c, "INBOX", uid, 0, 20000), uid <= 4);
+	cache_block_free(&c);
+	c = open_cache(1 << 24);
+	for (uint32_t uid = 1; uid <= 8; uid++)
+		ck_assert_int_eq(has_exact(c, "INBOX", uid, 0, 20000), uid <= 4);
+	cache_block_free(&c);
+}
+END_TEST
+
+START_TEST(test_unwritable_directory_runs_uncached)
+{
+	struct cache_block *c;
+	char dir[PATH_MAX];
+
+	/* packs/ cannot be created (a file by that name is not a
+	 * directory: that is refused) ... */
+	packs_dir(dir);
+	ck_assert(g_file_set_contents(dir, "x", 1, NULL));
+	{
+		char err[256] = "";
+
+		c = NULL;
+		ck_assert_int_lt(cache_block_open(tmpdir, 1 << 20, &c, err, sizeof(err)), 0);
+		ck_assert_ptr_null(c);
+		ck_assert(strstr(err, "packs") != NULL);
+	}
+	unlink(dir);
+	/* ... a pack that cannot be created is a miss. */
+	c = open_cache(1 << 24);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ck_assert(g_file_set_contents(dir, "x", 1, NULL)); /* packs/ is gone */
 	put(c, "INBOX", 1, 0, 100);
 	ck_assert(!has(c, "INBOX", 1, 0));
 	ck_assert_uint_eq(cache_block_bytes(c), 0);
-	/* Blocks elsewhere still work. */
-	for (uint32_t uid = 2; uid < 40; uid++) {
-		char q[PATH_MAX];
-
-		path_of(c, "INBOX", uid, 0, q);
-		if (strncmp(q, d, strlen(d)) != 0) {
-			put(c, "INBOX", uid, 0, 100);
-			ck_assert(has_exact(c, "INBOX", uid, 0, 100));
-			break;
-		}
-	}
-	g_free(d);
 	cache_block_free(&c);
 }
 END_TEST
@@ -623,6 +877,28 @@ START_TEST(test_open_fails_with_a_reason_when_dir_is_missing)
 	ck_assert_int_eq(cache_block_open(missing, 1 << 20, &c, err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_null(c);
 	ck_assert(strstr(err, "no/such") != NULL);
+}
+END_TEST
+
+/* A second store on the same directory (another process) runs uncached
+ * and leaves the first one's data alone. */
+START_TEST(test_second_user_of_the_directory_runs_uncached)
+{
+	struct cache_block *a = open_cache(1 << 24), *b = open_cache(1 << 24);
+	struct cache_key k = key("INBOX", 1, 0);
+
+	put(a, "INBOX", 1, 0, 1000);
+	ck_assert(!has(b, "INBOX", 1, 0));
+	ck_assert(!cache_block_has(b, &k));
+	put(b, "INBOX", 2, 0, 1000);
+	ck_assert(!has(b, "INBOX", 2, 0));
+	ck_assert(!has(a, "INBOX", 2, 0));
+	ck_assert(has_exact(a, "INBOX", 1, 0, 1000));
+	cache_block_free(&b);
+	cache_block_free(&a);
+	a = open_cache(1 << 24);
+	ck_assert(has_exact(a, "INBOX", 1, 0, 1000));
+	cache_block_free(&a);
 }
 END_TEST
 
@@ -649,6 +925,7 @@ static void *worker_run(void *arg)
 			fill(want, len, uid, 0);
 			cache_block_put(w->c, &k, want, len);
 		}
+		(void)cache_block_has(w->c, &k);
 		n = cache_block_get(w->c, &k, buf);
 		if (n >= 0) {
 			fill(want, len, uid, 0);
@@ -684,6 +961,7 @@ START_TEST(test_concurrent_put_and_get_never_return_wrong_bytes)
 	ck_assert_uint_le(cache_block_bytes(c), max);
 	ck_assert_uint_le(du(), max);
 	cache_block_free(&c);
+	ck_assert_uint_le(du(), max);
 }
 END_TEST
 
@@ -695,23 +973,30 @@ static Suite *cache_block_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_miss_then_hit_returns_exact_bytes);
+	tcase_add_test(tc, test_has_looks_up_without_reading);
 	tcase_add_test(tc, test_files_are_private);
 	tcase_add_test(tc, test_empty_last_block_is_a_hit_of_length_zero);
-	tcase_add_test(tc, test_put_same_key_replaces_and_keeps_count);
+	tcase_add_test(tc, test_put_same_key_replaces);
 	tcase_add_test(tc, test_persists_across_close_and_reopen);
-	tcase_add_test(tc, test_eviction_takes_least_recently_used_and_respects_bound);
+	tcase_add_test(tc, test_persists_without_index_files);
+	tcase_add_test(tc, test_pack_without_index_skips_damaged_records);
+	tcase_add_test(tc, test_active_pack_of_a_crashed_process_is_read_back);
+	tcase_add_test(tc, test_eviction_respects_bound_and_keeps_what_is_read);
 	tcase_add_test(tc, test_bound_holds_under_many_small_and_large_puts);
 	tcase_add_test(tc, test_block_larger_than_bound_is_not_stored);
-	tcase_add_test(tc, test_reopen_with_smaller_bound_evicts_least_recently_used);
+	tcase_add_test(tc, test_reopen_with_smaller_bound_evicts_oldest);
 	tcase_add_test(tc, test_hit_is_remembered_across_reopen);
 	tcase_add_test(tc, test_drop_mailbox_drops_only_that_mailbox);
 	tcase_add_test(tc, test_each_key_field_distinguishes_blocks);
 	tcase_add_test(tc, test_every_damage_is_a_miss_never_wrong_bytes);
 	tcase_add_test(tc, test_damage_found_after_reopen_is_a_miss);
-	tcase_add_test(tc, test_temp_file_left_by_a_crash_is_never_served_and_is_removed);
+	tcase_add_test(tc, test_damaged_index_file_is_never_wrong_bytes);
+	tcase_add_test(tc, test_leftovers_of_a_crash_are_removed);
 	tcase_add_test(tc, test_writer_killed_mid_put_leaves_no_wrong_bytes);
 	tcase_add_test(tc, test_disk_error_degrades_to_not_cached);
+	tcase_add_test(tc, test_unwritable_directory_runs_uncached);
 	tcase_add_test(tc, test_open_fails_with_a_reason_when_dir_is_missing);
+	tcase_add_test(tc, test_second_user_of_the_directory_runs_uncached);
 	tcase_add_test(tc, test_concurrent_put_and_get_never_return_wrong_bytes);
 	suite_add_tcase(s, tc);
 	return s;
