@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 		.list_ttl_s = 10,
 		.attr_timeout_s = 60.0,
 		.cache_dir = o.cache_dir,
+		.parts_visible = o.parts_visible,
 	};
 	fs = fs_new(&fc);
 	if (fs_load(fs, err, sizeof(err)) < 0)

@@ -19,6 +19,7 @@ enum {
 	KEY_TIMEOUT,
 	KEY_CONNECTIONS,
 	KEY_CACHE_SIZE,
+	KEY_PARTS,
 };
 
 #define OPTS_CACHE_MIN (1ull << 20)
@@ -31,6 +32,7 @@ struct opts_parse_state {
 	char *timeout;
 	char *connections;
 	char *cache_size;
+	char *parts;
 	int nonopts;
 	char *err;
 	size_t errlen;
@@ -48,7 +50,7 @@ static const struct fuse_opt opts_spec[] = {
 	FUSE_OPT_KEY("pass=", KEY_PASSWORD),
 	OPT_STR("cache_dir=%s", cache_dir),
 	FUSE_OPT_KEY("cache_size=", KEY_CACHE_SIZE),
-	FUSE_OPT_KEY("parts=", KEY_LATER),
+	FUSE_OPT_KEY("parts=", KEY_PARTS),
 	FUSE_OPT_KEY("oauth_command=", KEY_LATER),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -112,6 +114,8 @@ static int opts_proc(void *data, const char *arg, int key, struct fuse_args *out
 		return opts_replace(&st->connections, eq + 1);
 	case KEY_CACHE_SIZE:
 		return opts_replace(&st->cache_size, eq + 1);
+	case KEY_PARTS:
+		return opts_replace(&st->parts, eq + 1);
 	case FUSE_OPT_KEY_NONOPT:
 		st->nonopts++;
 		if (st->nonopts == 1)
@@ -254,6 +258,11 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 			 st.cache_size);
 		goto out;
 	}
+	if (st.parts && strcmp(st.parts, "hidden") != 0 && strcmp(st.parts, "visible") != 0) {
+		snprintf(err, errlen, "parts must be 'hidden' or 'visible', not '%s'", st.parts);
+		goto out;
+	}
+	o->parts_visible = st.parts != NULL && strcmp(st.parts, "visible") == 0;
 	if (o->cache_dir && o->cache_dir[0] != '/') {
 		snprintf(err, errlen, "cache_dir must be an absolute path, not '%s'", o->cache_dir);
 		goto out;
@@ -274,6 +283,7 @@ out:
 	free(st.timeout);
 	free(st.connections);
 	free(st.cache_size);
+	free(st.parts);
 	return ret;
 }
 

@@ -27,6 +27,9 @@ struct fs_config {
 	/* Borrowed; where the metadata index lives (<cache_dir>/index/,
 	 * cache_index.h).  NULL: listings are not persisted. */
 	const char *cache_dir;
+	/* -o parts=visible: STEM.parts directories are listed beside their
+	 * messages; otherwise only reachable by name. */
+	bool parts_visible;
 };
 
 struct fs;

@@ -66,6 +66,20 @@ char *mail_parts_filename(const struct imap_body *part);
  * nothing is known. */
 const char *mail_parts_ext(const char *type, const char *subtype);
 
+/* body.txt and body.html: text of len bytes (transfer encoding already
+ * undone) in charset (the Content-Type parameter, may be NULL) as UTF-8:
+ * converted from charset when iconv knows it and every byte is valid in
+ * it; otherwise kept as it is when it is valid UTF-8; otherwise read as
+ * windows-1252, and failing that as ISO-8859-1 (which takes any byte).
+ * us-ascii and utf-8 go straight to the UTF-8 check.  Line ends are left
+ * alone.  Returns malloc'd bytes (*len_r of them, NUL after them). */
+char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t *len_r);
+
+/* Undoes a Content-Transfer-Encoding ("base64" or "quoted-printable";
+ * anything else is copied) of len bytes with GMime's decoders, for
+ * servers without BINARY.  Returns g_malloc'd bytes, *len_r of them. */
+char *mail_parts_decode(const char *data, size_t len, const char *encoding, size_t *len_r);
+
 /* headers.txt: "Field: value\n" for each of From, To, Cc, Date, Subject and
  * Message-ID present in the raw header block (len bytes, need not be
  * NUL-terminated), in that order, unfolded, RFC 2047-decoded to UTF-8

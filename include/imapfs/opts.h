@@ -27,6 +27,7 @@ struct opts {
 	 * $XDG_CACHE_HOME defaulting to $HOME/.cache. */
 	char *cache_dir;
 	uint64_t cache_size; /* bytes; 1 GiB */
+	bool parts_visible;  /* -o parts=visible; hidden by default */
 };
 
 enum {

@@ -23,11 +23,50 @@ static int fs_dir_cmp_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Messages by UID, each followed by its STEM.parts (parts=visible). */
 static int fs_dir_cmp_uid(const void *a, const void *b)
 {
 	const struct fs_node *x = *(struct fs_node *const *)a, *y = *(struct fs_node *const *)b;
 
-	return x->uid < y->uid ? -1 : x->uid > y->uid;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return (x->kind == FS_PARTS) - (y->kind == FS_PARTS);
+}
+
+static int fs_dir_cmp_part(const void *a, const void *b)
+{
+	const struct fs_node *x = *(struct fs_node *const *)a, *y = *(struct fs_node *const *)b;
+
+	return x->part < y->part ? -1 : x->part > y->part;
+}
+
+/* The snapshot of a STEM.parts directory: its files in their order. */
+static int fs_dir_open_parts(struct fs *fs, struct fs_node *node, struct fs_dir **d_r)
+{
+	struct fs_dir *d;
+	GHashTableIter it;
+	gpointer v;
+	int ret = fs_parts_load(fs, node);
+
+	if (ret < 0)
+		return ret;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		abort();
+	d->dir = node;
+	pthread_mutex_lock(&fs->lock);
+	d->ents = malloc((g_hash_table_size(node->children) + 1) * sizeof(*d->ents));
+	if (d->ents == NULL)
+		abort();
+	g_hash_table_iter_init(&it, node->children);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		d->ents[d->n] = v;
+		d->ents[d->n++]->pins++;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	qsort(d->ents, d->n, sizeof(*d->ents), fs_dir_cmp_part);
+	*d_r = d;
+	return 0;
 }
 
 int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
@@ -43,10 +82,14 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 
 	pthread_mutex_lock(&fs->lock);
 	node = fs_inode_get(fs, ino);
-	ret = node == NULL ? -ENOENT : node->kind == FS_MSG ? -ENOTDIR : 0;
+	ret = node == NULL				       ? -ENOENT
+	      : node->kind == FS_MSG || node->kind == FS_PART ? -ENOTDIR
+							       : 0;
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0)
 		return ret;
+	if (node->kind == FS_PARTS)
+		return fs_dir_open_parts(fs, node, d_r);
 	m = node->mbox;
 
 	/* New and removed mailboxes show at the latest here (SPEC §5).  A
@@ -64,8 +107,8 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 	d->dir = node;
 	pthread_mutex_lock(&fs->lock);
 	ndirs = g_hash_table_size(node->children);
-	d->ents =
-	    malloc((ndirs + (m != NULL ? g_hash_table_size(m->msgs) : 0) + 1) * sizeof(*d->ents));
+	d->ents = malloc((ndirs + (m != NULL ? 2 * g_hash_table_size(m->msgs) : 0) + 1) *
+			 sizeof(*d->ents));
 	if (d->ents == NULL)
 		abort();
 	g_hash_table_iter_init(&it, node->children);
@@ -82,6 +125,8 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 			if (g_hash_table_contains(node->children, n->name))
 				continue;
 			d->ents[d->n++] = n;
+			if (fs->cfg.parts_visible)
+				d->ents[d->n++] = fs_parts_dir(fs, n);
 		}
 	}
 	for (size_t i = 0; i < d->n; i++)

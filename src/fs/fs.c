@@ -64,6 +64,24 @@ static struct fs *fs_of(fuse_req_t req)
 
 /* ---- lookup and attributes ---- */
 
+/* A file of a STEM.parts directory d (held by the kernel for this
+ * request). */
+static int fs_lookup_part(struct fs *fs, struct fs_node *d, const char *name,
+			  struct fuse_entry_param *e)
+{
+	struct fs_node *n;
+	int ret = fs_parts_load(fs, d);
+
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&fs->lock);
+	n = g_hash_table_lookup(d->children, name);
+	if (n != NULL)
+		fs_inode_entry(fs, n, e);
+	pthread_mutex_unlock(&fs->lock);
+	return n != NULL ? 0 : -ENOENT;
+}
+
 static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct fuse_entry_param *e)
 {
 	struct fs_node *p, *n;
@@ -77,11 +95,13 @@ static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&fs->lock);
 	p = fs_inode_get(fs, parent);
-	ret = p == NULL ? -ENOENT : p->kind == FS_MSG ? -ENOTDIR : 0;
+	ret = p == NULL ? -ENOENT : p->kind == FS_MSG || p->kind == FS_PART ? -ENOTDIR : 0;
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0)
 		return ret;
-	/* p is a directory node: it outlives every request. */
+	if (p->kind == FS_PARTS)
+		return fs_lookup_part(fs, p, name, e);
+	/* p is a mailbox directory node: it outlives every request. */
 	m = p->mbox;
 
 	/* At most two passes: what we know, then what a refresh of an old
@@ -92,7 +112,18 @@ static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 
 		pthread_mutex_lock(&fs->lock);
 		n = g_hash_table_lookup(p->children, name);
-		if (n == NULL && m != NULL && !m->noselect && mail_name_uid(name, &uid)) {
+		if (n == NULL && m != NULL && !m->noselect && fs_parts_name(name)) {
+			/* STEM.parts: the directory of message STEM.eml. */
+			char *msg = g_strdup_printf("%.*s.eml", (int)(strlen(name) - 6), name);
+
+			if (mail_name_uid(msg, &uid)) {
+				msg_name = true;
+				n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(uid));
+				n = n != NULL && strcmp(n->name, msg) == 0 ? fs_parts_dir(fs, n)
+									    : NULL;
+			}
+			g_free(msg);
+		} else if (n == NULL && m != NULL && !m->noselect && mail_name_uid(name, &uid)) {
 			msg_name = true;
 			n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(uid));
 			/* The UID is the identity, but only the canonical
@@ -203,7 +234,7 @@ static void fs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		ret = -ENOENT;
 	else if (mask & W_OK)
 		ret = -EROFS;
-	else if ((mask & X_OK) && n->kind == FS_MSG)
+	else if ((mask & X_OK) && (n->kind == FS_MSG || n->kind == FS_PART))
 		ret = -EACCES; /* mode 0600 */
 	else if (mask != F_OK && ctx->uid != 0 && ctx->uid != fs->cfg.uid)
 		ret = -EACCES; /* modes are 0600/0700: only the owner */
@@ -243,7 +274,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	n = fs_inode_get(fs, ino);
 	if (n == NULL)
 		ret = -ENOENT;
-	else if (n->kind != FS_MSG)
+	else if (n->kind != FS_MSG && n->kind != FS_PART)
 		ret = -EISDIR;
 	else if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
 		ret = -EROFS;

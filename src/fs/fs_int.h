@@ -34,9 +34,12 @@ enum fs_kind {
 	FS_ROOT,
 	FS_MBOX, /* a mailbox directory, selectable or not */
 	FS_MSG,
+	FS_PARTS, /* STEM.parts/ of a message (parts.c) */
+	FS_PART,  /* a file in it */
 };
 
 struct fs_mbox;
+struct fs_parts_data;
 
 struct fs_node {
 	uint64_t ino; /* key in fs->inodes; first so &node->ino is stable */
@@ -48,10 +51,12 @@ struct fs_node {
 	bool linked;		/* listed in its parent (dirs: in the tree) */
 	struct fs_mbox *mbox;	/* FS_MBOX: its mailbox; FS_MSG: the one it is in */
 
-	/* FS_ROOT, FS_MBOX: sub-mailbox name -> struct fs_node. */
+	/* FS_ROOT, FS_MBOX: sub-mailbox name -> struct fs_node; FS_PARTS:
+	 * file name -> FS_PART node, once its parts are loaded. */
 	GHashTable *children;
 
-	/* FS_MSG only. */
+	/* FS_MSG; FS_PARTS and FS_PART: the message's (uid, uidvalidity,
+	 * internaldate), and size for FS_PART (always exact). */
 	uint32_t uid;
 	uint32_t uidvalidity;
 	uint64_t size;	 /* RFC822.SIZE until the real size is learned */
@@ -60,6 +65,11 @@ struct fs_node {
 	char *flags;	  /* space-separated, never NULL */
 	char *message_id; /* NULL when the message has none */
 	unsigned seen;	  /* refresh generation that last saw it */
+
+	/* FS_PARTS: what its files are, NULL until loaded (parts.c). */
+	struct fs_parts_data *pd;
+	/* FS_PART: its index in the parent's pd. */
+	size_t part;
 };
 
 /* One mailbox of the tree: the raw name is the identity.  Never freed
@@ -86,6 +96,9 @@ struct fs_mbox {
 	uint64_t modseq;
 	uint64_t bytes; /* sum of the listed messages' sizes */
 	bool index_tried; /* the saved index was looked for (mbox.c) */
+	/* uid -> FS_PARTS node, for the messages whose STEM.parts exists as
+	 * a node (parts.c); NULL until the first. */
+	GHashTable *parts_dirs;
 };
 
 struct fs {
@@ -124,6 +137,8 @@ struct fs_node *fs_inode_new(struct fs *fs, enum fs_kind kind, const char *name,
 struct fs_node *fs_inode_get(struct fs *fs, uint64_t ino);
 /* Frees a message node nobody needs any more (see the lifetimes above). */
 void fs_inode_maybe_free(struct fs *fs, struct fs_node *n);
+/* Frees n and what it owns; it must be out of every table already. */
+void fs_inode_destroy(struct fs_node *n);
 void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup);
 void fs_inode_stat(const struct fs *fs, const struct fs_node *n, struct stat *st);
 /* Fills e for a reply to lookup and takes one lookup reference. */
@@ -185,6 +200,24 @@ void fs_prefetch_note(struct fs *fs, struct fs_mbox *m, uint32_t uid, bool misse
 /* Waits (bounded) while a prefetch of uid is queued or running; true if
  * it waited, so the cache is worth looking at again. */
 bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid);
+
+/* parts.c: the STEM.parts directories and their files (SPEC §3).  All
+ * take and release fs->lock themselves unless said otherwise. */
+/* True when name ends in ".parts". */
+bool fs_parts_name(const char *name);
+/* With fs->lock: the FS_PARTS node of message n (created if needed). */
+struct fs_node *fs_parts_dir(struct fs *fs, struct fs_node *msg);
+/* Makes sure d's files are known (the first time: a few round trips);
+ * d is an FS_PARTS node the caller holds a reference to. */
+int fs_parts_load(struct fs *fs, struct fs_node *d);
+/* read of an FS_PART node, as fs_read. */
+int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r,
+		  const char **data_r, size_t *len_r);
+/* With fs->lock: frees an FS_PARTS or FS_PART node nobody needs (the
+ * node kinds' half of fs_inode_maybe_free). */
+void fs_parts_maybe_free(struct fs *fs, struct fs_node *n);
+/* Frees a node's parts data (fs_inode_destroy). */
+void fs_parts_data_free(struct fs_parts_data *pd);
 
 /* xattr.c: the value of name (malloc'd, *len_r bytes), or the list of
  * names when name is NULL. */

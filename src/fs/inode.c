@@ -25,7 +25,7 @@ struct fs_node *fs_inode_new(struct fs *fs, enum fs_kind kind, const char *name,
 	if (n->name == NULL)
 		abort();
 	n->parent = parent;
-	if (kind != FS_MSG)
+	if (kind != FS_MSG && kind != FS_PART)
 		n->children = g_hash_table_new(g_str_hash, g_str_equal);
 	g_hash_table_insert(fs->inodes, &n->ino, n);
 	return n;
@@ -36,10 +36,11 @@ struct fs_node *fs_inode_get(struct fs *fs, uint64_t ino)
 	return g_hash_table_lookup(fs->inodes, &ino);
 }
 
-static void fs_inode_destroy(struct fs_node *n)
+void fs_inode_destroy(struct fs_node *n)
 {
 	if (n->children != NULL)
 		g_hash_table_destroy(n->children);
+	fs_parts_data_free(n->pd);
 	free(n->name);
 	free(n->flags);
 	free(n->message_id);
@@ -48,6 +49,10 @@ static void fs_inode_destroy(struct fs_node *n)
 
 void fs_inode_maybe_free(struct fs *fs, struct fs_node *n)
 {
+	if (n->kind == FS_PARTS || n->kind == FS_PART) {
+		fs_parts_maybe_free(fs, n);
+		return;
+	}
 	if (n->kind != FS_MSG || n->linked || n->nlookup > 0 || n->pins > 0)
 		return;
 	g_hash_table_remove(fs->inodes, &n->ino);
@@ -79,12 +84,12 @@ void fs_inode_stat(const struct fs *fs, const struct fs_node *n, struct stat *st
 	st->st_ino = n->ino;
 	st->st_uid = fs->cfg.uid;
 	st->st_gid = fs->cfg.gid;
-	if (n->kind == FS_MSG) {
+	if (n->kind == FS_MSG || n->kind == FS_PART) {
 		/* st_size is an off_t; a hostile RFC822.SIZE must not wrap. */
 		uint64_t size = n->size > INT64_MAX ? INT64_MAX : n->size;
 
 		st->st_mode = S_IFREG | 0600;
-		st->st_nlink = n->linked ? 1 : 0;
+		st->st_nlink = n->linked || n->kind == FS_PART ? 1 : 0;
 		st->st_size = (off_t)size;
 		st->st_blocks = (blkcnt_t)((size + 511) / 512);
 		st->st_blksize = CACHE_BLOCK_SIZE;
@@ -93,17 +98,22 @@ void fs_inode_stat(const struct fs *fs, const struct fs_node *n, struct stat *st
 	}
 	st->st_mode = S_IFDIR | 0700;
 	/* "." and the entry in the parent, plus each sub-directory's "..". */
-	st->st_nlink = 2 + g_hash_table_size(n->children);
+	st->st_nlink = n->kind == FS_PARTS ? 2 : 2 + g_hash_table_size(n->children);
 	st->st_blksize = 4096;
 	st->st_mtime = fs->started;
-	if (n->mbox != NULL && n->mbox->listed_wall != 0)
+	if (n->kind == FS_PARTS)
+		st->st_mtime = n->internaldate;
+	else if (n->mbox != NULL && n->mbox->listed_wall != 0)
 		st->st_mtime = n->mbox->listed_wall;
 	st->st_ctime = st->st_atime = st->st_mtime;
 }
 
 double fs_inode_entry_timeout(const struct fs *fs, const struct fs_node *n)
 {
-	return n->kind == FS_MSG ? fs->cfg.attr_timeout_s : FS_DIR_TIMEOUT_S;
+	/* A message's parts never change: cached as long as the message. */
+	return n->kind == FS_MSG || n->kind == FS_PARTS || n->kind == FS_PART
+		   ? fs->cfg.attr_timeout_s
+		   : FS_DIR_TIMEOUT_S;
 }
 
 double fs_inode_timeout(const struct fs *fs, const struct fs_node *n)

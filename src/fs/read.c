@@ -145,6 +145,10 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 
 	pthread_mutex_lock(&fs->lock);
 	n = fs_inode_get(fs, ino);
+	if (n != NULL && n->kind == FS_PART) {
+		pthread_mutex_unlock(&fs->lock);
+		return fs_parts_read(fs, ino, size, off, mem_r, data_r, len_r);
+	}
 	if (n == NULL || n->kind != FS_MSG) {
 		ret = n == NULL ? -ENOENT : -EISDIR;
 		pthread_mutex_unlock(&fs->lock);

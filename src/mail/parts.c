@@ -347,3 +347,70 @@ char *mail_parts_headers_txt(const char *headers, size_t len)
 	}
 	return g_string_free(out, FALSE);
 }
+
+/* g_convert, strict: NULL when a byte is invalid in from or iconv does not
+ * know it. */
+static char *parts_convert(const char *text, size_t len, const char *from, size_t *len_r)
+{
+	gsize read = 0, written = 0;
+	char *out = g_convert(text, (gssize)len, "UTF-8", from, &read, &written, NULL);
+
+	if (out == NULL)
+		return NULL;
+	if (read != len) {
+		g_free(out);
+		return NULL;
+	}
+	*len_r = written;
+	return out;
+}
+
+char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t *len_r)
+{
+	char *out = NULL;
+
+	if (charset != NULL && charset[0] != '\0' && g_ascii_strcasecmp(charset, "us-ascii") != 0 &&
+	    g_ascii_strcasecmp(charset, "ascii") != 0 && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "utf8") != 0)
+		out = parts_convert(text, len, charset, len_r);
+	if (out == NULL && g_utf8_validate(text, (gssize)len, NULL)) {
+		out = g_malloc(len + 1);
+		memcpy(out, text, len);
+		out[len] = '\0';
+		*len_r = len;
+	}
+	if (out == NULL)
+		out = parts_convert(text, len, "WINDOWS-1252", len_r);
+	if (out == NULL)
+		out = parts_convert(text, len, "ISO-8859-1", len_r);
+	if (out == NULL) {
+		/* iconv without ISO-8859-1 cannot happen on glibc; never
+		 * return bytes that are not UTF-8 all the same. */
+		out = g_utf8_make_valid(text, (gssize)len);
+		*len_r = strlen(out);
+	}
+	return out;
+}
+
+char *mail_parts_decode(const char *data, size_t len, const char *encoding, size_t *len_r)
+{
+	GMimeContentEncoding enc = g_mime_content_encoding_from_string(encoding ? encoding : "");
+	GMimeEncoding state;
+	char *out;
+	size_t n;
+
+	if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		out = g_malloc(len + 1);
+		memcpy(out, data, len);
+		out[len] = '\0';
+		*len_r = len;
+		return out;
+	}
+	g_mime_encoding_init_decode(&state, enc);
+	out = g_malloc(g_mime_encoding_outlen(&state, len) + 16);
+	n = g_mime_encoding_step(&state, data, len, out);
+	n += g_mime_encoding_flush(&state, "", 0, out + n);
+	out[n] = '\0';
+	*len_r = n;
+	return out;
+}

@@ -376,6 +376,35 @@ START_TEST(headers_txt_is_decoded_in_order)
 }
 END_TEST
 
+#define ck_utf8(in, cs, expect)                                                                    \
+	do {                                                                                       \
+		size_t n_;                                                                         \
+		char *u_ = mail_parts_utf8(in, sizeof(in) - 1, cs, &n_);                           \
+		ck_assert_uint_eq(n_, sizeof(expect) - 1);                                         \
+		ck_assert_mem_eq(u_, expect, n_);                                                  \
+		g_free(u_);                                                                        \
+	} while (0)
+
+START_TEST(text_to_utf8_with_fallbacks)
+{
+	/* The declared charset when it fits. */
+	ck_utf8("caf\xe9\r\n", "ISO-8859-1", "caf\xc3\xa9\r\n");
+	ck_utf8("\xa4", "iso-8859-15", "\xe2\x82\xac");
+	/* UTF-8 and ASCII are checked, not converted. */
+	ck_utf8("caf\xc3\xa9", "us-ascii", "caf\xc3\xa9");
+	ck_utf8("caf\xc3\xa9", NULL, "caf\xc3\xa9");
+	/* Mislabeled: bytes invalid in the declared charset (or a charset
+	 * nobody knows) fall back to UTF-8, then windows-1252. */
+	ck_utf8("caf\xc3\xa9", "x-no-such-charset", "caf\xc3\xa9");
+	ck_utf8("\x93quoted\x94", "utf-8", "\xe2\x80\x9cquoted\xe2\x80\x9d");
+	ck_utf8("\x93q\x94", "us-ascii", "\xe2\x80\x9cq\xe2\x80\x9d");
+	/* Bytes windows-1252 leaves undefined: ISO-8859-1 takes any byte. */
+	ck_utf8("\x81\x9d", "us-ascii", "\xc2\x81\xc2\x9d");
+	/* NUL survives as a byte. */
+	ck_utf8("a\0b", NULL, "a\0b");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mail_parts");
@@ -393,6 +422,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, attached_messages_end_in_eml);
 	tcase_add_test(tc, extensions_from_mime_types);
 	tcase_add_test(tc, headers_txt_is_decoded_in_order);
+	tcase_add_test(tc, text_to_utf8_with_fallbacks);
 	suite_add_tcase(s, tc);
 	return s;
 }

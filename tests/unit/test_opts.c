@@ -139,7 +139,9 @@ static const struct {
 	{{"imapfs", "-o", "timeout=-1", "imaps://u@h", "/m", NULL}, "timeout"},
 	{{"imapfs", "-o", "connections=33", "imaps://u@h", "/m", NULL}, "connections"},
 	{{"imapfs", "-o", "connections=", "imaps://u@h", "/m", NULL}, "connections"},
-	{{"imapfs", "-o", "parts=visible", "imaps://u@h", "/m", NULL}, "not supported yet"},
+	{{"imapfs", "-o", "parts=shown", "imaps://u@h", "/m", NULL}, "parts must be"},
+	{{"imapfs", "-o", "parts=", "imaps://u@h", "/m", NULL}, "parts must be"},
+	{{"imapfs", "-o", "oauth_command=x", "imaps://u@h", "/m", NULL}, "not supported yet"},
 	{{"imapfs", "-o", "cache_dir=rel/dir", "imaps://u@h", "/m", NULL}, "absolute"},
 	{{"imapfs", "-o", "cache_size=10X", "imaps://u@h", "/m", NULL}, "cache_size"},
 	{{"imapfs", "-o", "cache_size=512K", "imaps://u@h", "/m", NULL}, "cache_size"},
@@ -196,6 +198,31 @@ START_TEST(test_cache_defaults)
 }
 END_TEST
 
+START_TEST(test_parts_option)
+{
+	const char *dflt[] = {"imapfs", "imaps://u@h", "/m", NULL};
+	const char *visible[] = {"imapfs", "-o", "parts=visible", "imaps://u@h", "/m", NULL};
+	const char *hidden[] = {"imapfs", "-o", "parts=visible,parts=hidden", "imaps://u@h", "/m",
+				NULL};
+	struct parsed p;
+
+	setenv("HOME", "/home/u", 1);
+	parse(&p, dflt);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert(!p.o.parts_visible);
+	release(&p);
+	parse(&p, visible);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert(p.o.parts_visible);
+	release(&p);
+	/* The last one given wins, as for every option. */
+	parse(&p, hidden);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert(!p.o.parts_visible);
+	release(&p);
+}
+END_TEST
+
 START_TEST(test_parse_size)
 {
 	uint64_t v = 0;
@@ -243,6 +270,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_refused, 0, sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(tc, test_parse_uint);
 	tcase_add_test(tc, test_cache_defaults);
+	tcase_add_test(tc, test_parts_option);
 	tcase_add_test(tc, test_parse_size);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
