@@ -1,4 +1,4 @@
-/* fs: the filesystem of SPEC §2 as libfuse low-level operations.  It owns
+/* fs: the filesystem of SPEC §2 and §3 as libfuse low-level operations.  It owns
  * the inode table and the in-memory view of mailboxes and messages, asks
  * cache_block for content and the imap_pool for everything else.
  * Locking: one mutex per struct fs protects the inode table and every
