@@ -246,10 +246,12 @@ int imap_conn_fetch_binary_sizes(struct imap_conn *c, uint32_t uid, const char *
 	p.seen = calloc(n, sizeof(*p.seen));
 	if (p.seen == NULL)
 		return -ENOMEM;
+	buf_appendf(&items, "%" PRIu32 " (UID", uid);
 	for (size_t i = 0; i < n; i++)
 		buf_appendf(&items, " BINARY.SIZE[%s]", sections[i]);
+	buf_appends(&items, ")");
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
-	imap_conn_cmd_raw(&cmd, "%" PRIu32 " (UID%s)", uid, items.len ? items.data : "");
+	imap_conn_cmd_text(&cmd, items.data, items.len);
 	rc = imap_conn_run(c, &cmd, parts_sizes_data, &p, NULL, NULL);
 	imap_conn_cmd_clear(&cmd);
 	buf_free(&items);
@@ -360,4 +362,89 @@ int imap_conn_fetch_section(struct imap_conn *c, uint32_t uid, const char *secti
 	}
 	*got_r = p.got;
 	return 0;
+}
+
+/* ---- checking sizes by their last byte ---- */
+
+struct parts_tails {
+	uint32_t uid;
+	struct imap_tail *t;
+	size_t n;
+	bool *seen;
+	int rc;
+};
+
+static void parts_tails_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
+{
+	struct parts_tails *p = arg;
+	const struct imap_arg *items = parts_items_for(r, p->uid);
+
+	if (items == NULL)
+		return;
+	for (size_t i = 0; i + 1 < items->len; i += 2) {
+		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
+
+		if (k->type != IMAP_ARG_ATOM)
+			continue;
+		for (size_t j = 0; j < p->n; j++) {
+			const struct imap_tail *t = &p->t[j];
+			uint64_t origin;
+			bool has_origin;
+			const char *data;
+			size_t len;
+
+			if (p->seen[j] || !parts_item(k->u.str, t->binary ? "BINARY" : "BODY",
+						      t->section, &origin, &has_origin))
+				continue;
+			/* Another offset than asked: the bytes say nothing. */
+			if (has_origin ? origin != t->off : t->off != 0)
+				continue;
+			if (imap_conn_body_value(c, p->uid, v, 2, &data, &len) < 0)
+				continue;
+			p->t[j].got = len;
+			p->seen[j] = true;
+			break;
+		}
+	}
+}
+
+int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t, size_t n)
+{
+	struct parts_tails p = {.uid = uid, .t = t, .n = n};
+	struct buf items = BUF_INIT;
+	struct imap_conn_cmd cmd;
+	int rc;
+
+	rc = imap_conn_check_selected(c, "UID FETCH");
+	if (rc < 0)
+		return rc;
+	if (uid == 0 || n == 0 || n > IMAP_BODY_MAX_PARTS) {
+		imap_conn_set_error(c, "UID FETCH: invalid request");
+		return -EINVAL;
+	}
+	buf_appendf(&items, "%" PRIu32 " (UID", uid);
+	for (size_t i = 0; i < n; i++) {
+		if (!parts_section_ok(t[i].section) ||
+		    (t[i].binary && !imap_conn_has_cap(c, "BINARY"))) {
+			imap_conn_set_error(c, "UID FETCH: invalid section");
+			buf_free(&items);
+			return -EINVAL;
+		}
+		t[i].got = SIZE_MAX;
+		buf_appendf(&items, " %s.PEEK[%s]<%" PRIu64 ".2>", t[i].binary ? "BINARY" : "BODY",
+			    t[i].section, t[i].off);
+	}
+	p.seen = calloc(n, sizeof(*p.seen));
+	if (p.seen == NULL) {
+		buf_free(&items);
+		return -ENOMEM;
+	}
+	buf_appends(&items, ")");
+	imap_conn_cmd_start(c, &cmd, "UID FETCH");
+	imap_conn_cmd_text(&cmd, items.data, items.len);
+	rc = imap_conn_run(c, &cmd, parts_tails_data, &p, NULL, NULL);
+	imap_conn_cmd_clear(&cmd);
+	buf_free(&items);
+	free(p.seen);
+	return rc;
 }

@@ -387,6 +387,18 @@ void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
 	buf_append(&cmd->out, tmp, (size_t)n);
 }
 
+void imap_conn_cmd_text(struct imap_conn_cmd *cmd, const char *s, size_t len)
+{
+	if (memchr(s, '\r', len) != NULL || memchr(s, '\n', len) != NULL ||
+	    memchr(s, '\0', len) != NULL) {
+		if (!cmd->rc)
+			cmd->rc = -EINVAL;
+		return;
+	}
+	conn_cmd_sep(cmd);
+	buf_append(&cmd->out, s, len);
+}
+
 void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,
 			   size_t len)
 {

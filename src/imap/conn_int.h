@@ -56,6 +56,10 @@ void imap_conn_cmd_start(struct imap_conn *c, struct imap_conn_cmd *cmd, const c
 /* Appends SP and raw protocol text (constants and numbers only). */
 void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends SP and len bytes of protocol text the caller built from
+ * constants and checked values (a list of FETCH items of any length); CR,
+ * LF or NUL make the command fail with -EINVAL. */
+void imap_conn_cmd_text(struct imap_conn_cmd *cmd, const char *s, size_t len);
 /* Appends SP and s as a quoted string or a literal; CR, LF or NUL make the
  * command fail with -EINVAL before anything is sent. */
 void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,
