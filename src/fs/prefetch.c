@@ -90,6 +90,7 @@ struct fs_prefetch {
 	GHashTable *streams; /* struct fs_mbox * -> struct pf_stream */
 	GQueue queue;	     /* struct pf_batch, not yet running */
 	uint64_t inflight;   /* bytes of queued and running batches */
+	unsigned claiming;   /* workers getting a connection for a queued batch */
 	bool stop;
 	/* Immutable after fs_prefetch_new: */
 	unsigned nworkers;
@@ -498,10 +499,13 @@ static void *pf_worker(void *arg)
 		uint32_t uidvalidity;
 		int ret;
 
-		while (!pf->stop && g_queue_is_empty(&pf->queue))
+		/* One worker per queued batch goes for a connection: a lone
+		 * batch must not log in every idle worker. */
+		while (!pf->stop && g_queue_get_length(&pf->queue) <= pf->claiming)
 			pthread_cond_wait(&pf->work, &pf->lock);
 		if (pf->stop)
 			break;
+		pf->claiming++;
 		/* The connection first, the batch after: the oldest batch goes
 		 * to whichever worker has a connection first, so the one the
 		 * reader needs next never waits behind a new connection's
@@ -510,6 +514,7 @@ static void *pf_worker(void *arg)
 		pthread_mutex_unlock(&pf->lock);
 		ret = imap_pool_get(pf->fs->cfg.pool, m->raw, &c);
 		pthread_mutex_lock(&pf->lock);
+		pf->claiming--;
 		if (ret < 0 || pf->stop || g_queue_is_empty(&pf->queue)) {
 			if (ret < 0 && !pf->stop && !g_queue_is_empty(&pf->queue)) {
 				/* No connection: the batch fails, and its reader

@@ -456,11 +456,21 @@ class Dovecot:
         logout line of every session that logged in (the log process may
         write it after the imap process is gone).  True when so."""
         deadline = time.monotonic() + timeout
+        idle_since = None
         while time.monotonic() < deadline:
             if not self._imap_processes(user):
                 logins, logouts = self._logins_logouts(0, user)
                 if all(s in logouts for s in logins):
                     return True
+                # A client killed between imap-login's "Login" and the
+                # start of its imap process leaves a login that no imap
+                # process will ever log out: with none left for 3 s,
+                # nothing is open.
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= 3:
+                    return True
+            else:
+                idle_since = None
             time.sleep(0.1)
         return False
 
