@@ -23,11 +23,18 @@ def main(argv):
             failed += 1  # a suite that did not even run is a failure
             print(f"missing test log {path}", file=sys.stderr)
             continue
-        for line in lines:
+        for n, line in enumerate(lines, 1):
             line = line.strip()
             if not line:
                 continue
-            result = json.loads(line).get("result")
+            try:
+                result = json.loads(line).get("result")
+            except (ValueError, AttributeError):
+                # Two meson runs writing one log, or a disk error: a
+                # result nobody can read is a failure, never a pass.
+                print(f"{path}:{n}: not a test result", file=sys.stderr)
+                failed += 1
+                continue
             if result in ("OK", "EXPECTEDFAIL"):
                 passed += 1
             elif result == "SKIP":
