@@ -189,6 +189,10 @@ def big_message():
 # --- the suite --------------------------------------------------------------
 
 
+# The edge messages as seeded into the main server.
+_edge_raw = []
+
+
 def setUpModule():
     global _corpus_skip
     if not tm.IMAPFS or not os.access(tm.IMAPFS, os.X_OK):
@@ -204,7 +208,8 @@ def setUpModule():
         try:
             dt = datetime.datetime(2023, 1, 3, 10, 0, tzinfo=datetime.timezone.utc)
             seed.create_mailbox(m, EDGE)
-            seed.multiappend(m, EDGE, [("", dt, raw) for raw in edge_messages()])
+            _edge_raw.extend(edge_messages())
+            seed.multiappend(m, EDGE, [("", dt, raw) for raw in _edge_raw])
             seed.create_mailbox(m, BIG)
             seed.multiappend(m, BIG, [("", dt, big_message())])
             if os.environ.get("IMAPFS_SKIP_CORPUS"):
@@ -471,6 +476,79 @@ class EdgeTest(PartsTestCase):
         finally:
             self.unmount(mnt)
         tm._log(f"parts edge: {len(view)} messages, {sum(len(v[4]) for v in view)} files, "
+                f"{len(bad)} differences from the oracle")
+        for line in bad:
+            tm._log(f"  {line}")
+        self.assertEqual(bad, [])
+
+
+# Dovecot 2.3.19's capabilities without BINARY: what a server such as
+# Gmail offers, which makes imapfs fetch parts as stored and decode them.
+NO_BINARY_CAPS = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY "
+                  "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL "
+                  "CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 "
+                  "CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS "
+                  "MOVE LITERAL+")
+
+
+class NoBinaryTest(PartsTestCase):
+    """The edge messages through a second Dovecot that does not announce
+    BINARY: every encoded part is fetched with BODY.PEEK and decoded by
+    imapfs (GMime), and must still equal the oracle, sizes included."""
+
+    @limit(180)
+    def test_edge_messages_without_binary(self):
+        view = server_view(EDGE)
+        dc = dovecot.Dovecot(root=os.path.join(tm._tmp, "dovecot-nobinary"), users=tm.USERS,
+                             capability=NO_BINARY_CAPS)
+        dc._own_root = True
+        dc.start()
+        try:
+            m = dc.imap_client(USER, timeout=120)
+            try:
+                dt = datetime.datetime(2023, 1, 3, 10, 0, tzinfo=datetime.timezone.utc)
+                seed.create_mailbox(m, EDGE)
+                # The same bytes as the main server's (their MIME
+                # boundaries differ from one edge_messages() to the next).
+                seed.multiappend(m, EDGE, [("", dt, raw) for raw in _edge_raw])
+                typ, caps = m.capability()
+                self.assertNotIn(b"BINARY", caps[0].split())
+            finally:
+                m.logout()
+            cache = tempfile.mkdtemp(prefix="cache-", dir=tm._tmp)
+            mnt = Mount(USER, opts=["-d", "-o", f"cache_dir={cache}", "-o", f"cafile={dc.cafile}"],
+                        url=dc.url(USER), cafile=False)
+            self.mounts.append(mnt)
+            mnt.start()
+            bad = []
+            try:
+                d = mnt.path(EDGE)
+                st = stems(d)
+                self.assertEqual(sorted(st), [v[0] for v in view])
+                for uid, raw, msg, files, want in view:
+                    pdir = os.path.join(d, st[uid] + ".parts")
+                    self.assertEqual(sorted(os.listdir(pdir)), sorted(want), f"UID {uid}")
+                    for n, data in want.items():
+                        p = os.path.join(pdir, n)
+                        got = tm.read_file(p)
+                        if got != data or os.stat(p).st_size != len(got):
+                            at = next((i for i, (a, b) in enumerate(zip(got, data)) if a != b),
+                                      min(len(got), len(data)))
+                            bad.append(f"UID {uid} {n!r}: read {len(got)}, stat "
+                                       f"{os.stat(p).st_size}, oracle {len(data)}; first "
+                                       f"difference at {at}: {got[at:at + 24]!r} vs "
+                                       f"{data[at:at + 24]!r}")
+            finally:
+                problems = mnt.stop()
+            self.assertEqual(problems, [])
+            trace = mnt.stderr()
+            # The path under test: no BINARY command, encoded parts read
+            # as stored.
+            self.assertNotIn("BINARY.", trace)
+            self.assertRegex(trace, r"UID FETCH \d+ \(UID BODY\.PEEK\[\d")
+        finally:
+            dc.stop()
+        tm._log(f"parts without BINARY: {len(view)} messages, {sum(len(v[4]) for v in view)} files, "
                 f"{len(bad)} differences from the oracle")
         for line in bad:
             tm._log(f"  {line}")
