@@ -246,12 +246,10 @@ int imap_conn_fetch_binary_sizes(struct imap_conn *c, uint32_t uid, const char *
 	p.seen = calloc(n, sizeof(*p.seen));
 	if (p.seen == NULL)
 		return -ENOMEM;
-	buf_appendf(&items, "%" PRIu32 " (UID", uid);
 	for (size_t i = 0; i < n; i++)
 		buf_appendf(&items, " BINARY.SIZE[%s]", sections[i]);
-	buf_appends(&items, ")");
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
-	imap_conn_cmd_text(&cmd, items.data, items.len);
+	imap_conn_cmd_raw(&cmd, "%" PRIu32 " (UID%s)", uid, items.data);
 	rc = imap_conn_run(c, &cmd, parts_sizes_data, &p, NULL, NULL);
 	imap_conn_cmd_clear(&cmd);
 	buf_free(&items);
@@ -422,7 +420,6 @@ int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;
 	}
-	buf_appendf(&items, "%" PRIu32 " (UID", uid);
 	for (size_t i = 0; i < n; i++) {
 		if (!parts_section_ok(t[i].section) ||
 		    (t[i].binary && !imap_conn_has_cap(c, "BINARY"))) {
@@ -439,9 +436,8 @@ int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t
 		buf_free(&items);
 		return -ENOMEM;
 	}
-	buf_appends(&items, ")");
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
-	imap_conn_cmd_text(&cmd, items.data, items.len);
+	imap_conn_cmd_raw(&cmd, "%" PRIu32 " (UID%s)", uid, items.data);
 	rc = imap_conn_run(c, &cmd, parts_tails_data, &p, NULL, NULL);
 	imap_conn_cmd_clear(&cmd);
 	buf_free(&items);

@@ -372,31 +372,12 @@ static void conn_cmd_sep(struct imap_conn_cmd *cmd)
 
 void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
 {
-	char tmp[256];
 	va_list ap;
 
+	conn_cmd_sep(cmd);
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	buf_vappendf(&cmd->out, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		if (!cmd->rc)
-			cmd->rc = -E2BIG;
-		return;
-	}
-	conn_cmd_sep(cmd);
-	buf_append(&cmd->out, tmp, (size_t)n);
-}
-
-void imap_conn_cmd_text(struct imap_conn_cmd *cmd, const char *s, size_t len)
-{
-	if (memchr(s, '\r', len) != NULL || memchr(s, '\n', len) != NULL ||
-	    memchr(s, '\0', len) != NULL) {
-		if (!cmd->rc)
-			cmd->rc = -EINVAL;
-		return;
-	}
-	conn_cmd_sep(cmd);
-	buf_append(&cmd->out, s, len);
 }
 
 void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,

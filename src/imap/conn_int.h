@@ -53,13 +53,10 @@ typedef void (*imap_conn_data_fn)(struct imap_conn *c, const struct imap_resp *r
 
 /* Starts "TAG VERB"; verb is a protocol constant. */
 void imap_conn_cmd_start(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *verb);
-/* Appends SP and raw protocol text (constants and numbers only). */
+/* Appends SP and raw protocol text (constants, numbers and values the
+ * caller checked, such as section numbers), of any length. */
 void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends SP and len bytes of protocol text the caller built from
- * constants and checked values (a list of FETCH items of any length); CR,
- * LF or NUL make the command fail with -EINVAL. */
-void imap_conn_cmd_text(struct imap_conn_cmd *cmd, const char *s, size_t len);
 /* Appends SP and s as a quoted string or a literal; CR, LF or NUL make the
  * command fail with -EINVAL before anything is sent. */
 void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,

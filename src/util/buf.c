@@ -36,26 +36,33 @@ void buf_appends(struct buf *b, const char *s)
 	buf_append(b, s, strlen(s));
 }
 
-void buf_appendf(struct buf *b, const char *fmt, ...)
+void buf_vappendf(struct buf *b, const char *fmt, va_list ap)
 {
 	char small[256];
-	va_list ap;
+	va_list again;
 
 	/* Most strings fit in small; only longer ones are formatted twice. */
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		abort();
 	if ((size_t)n < sizeof(small)) {
 		buf_append(b, small, (size_t)n);
-		return;
+	} else {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
 	}
-	buf_reserve(b, (size_t)n);
+	va_end(again);
+}
+
+void buf_appendf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	buf_vappendf(b, fmt, ap);
 	va_end(ap);
-	b->len += (size_t)n;
 }
 
 void buf_consume(struct buf *b, size_t n)
