@@ -278,32 +278,6 @@ struct cmd_body {
 	int rc;
 };
 
-/* "BODY[]" or "BODY[]<origin>"; *origin_r is 0 without one. */
-static bool cmd_body_item(const char *s, bool *has_origin_r, uint64_t *origin_r)
-{
-	*has_origin_r = false;
-	*origin_r = 0;
-	if (!cmd_prefix(s, "BODY[]"))
-		return false;
-	s += strlen("BODY[]");
-	if (*s == '\0')
-		return true;
-	if (*s++ != '<')
-		return false;
-	uint64_t v = 0;
-	const char *d = s;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (s == d || s[0] != '>' || s[1] != '\0')
-		return false;
-	*has_origin_r = true;
-	*origin_r = v;
-	return true;
-}
-
 static void cmd_body_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
 {
 	struct cmd_body *b = arg;
@@ -324,7 +298,7 @@ static void cmd_body_data(struct imap_conn *c, const struct imap_resp *r, void *
 			if (!imap_arg_u32(v, &uid))
 				return;
 		} else if (k->type == IMAP_ARG_ATOM &&
-			   cmd_body_item(k->u.str, &has_origin, &origin)) {
+			   imap_conn_fetch_item(k->u.str, "BODY", "", &origin, &has_origin)) {
 			val = v;
 		} else if (k->type == IMAP_ARG_ATOM && cmd_prefix(k->u.str, "BODY[")) {
 			/* Some other section: not what we asked for. */

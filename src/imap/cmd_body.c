@@ -43,17 +43,6 @@ static bool cmd_bodies_asked(const struct cmd_bodies *b, uint32_t uid)
 	return false;
 }
 
-/* "BODY[]<0>" (or "BODY[]" from a server that drops the origin). */
-static bool cmd_bodies_item(const char *s, bool *zero_r)
-{
-	*zero_r = false;
-	if (strncasecmp(s, "BODY[]", 6) != 0)
-		return false;
-	s += 6;
-	*zero_r = *s == '\0' || strcmp(s, "<0>") == 0;
-	return true;
-}
-
 static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
 {
 	struct cmd_bodies *b = arg;
@@ -61,8 +50,9 @@ static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void
 	const char *data;
 	size_t n;
 	uint32_t uid = 0;
+	uint64_t origin = 0;
 	int rc;
-	bool zero = false;
+	bool zero = false, has_origin;
 
 	items = imap_conn_fetch_items(r);
 	if (!items || b->rc || b->cb_rc)
@@ -75,7 +65,13 @@ static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void
 		if (imap_arg_is_atom(k, "UID")) {
 			if (!imap_arg_u32(v, &uid))
 				return;
-		} else if (cmd_bodies_item(k->u.str, &zero)) {
+		} else if (imap_conn_fetch_item(k->u.str, "BODY", "", &origin, &has_origin)) {
+			/* "BODY[]<0>", or "BODY[]" from a server that drops
+			 * the origin. */
+			zero = origin == 0;
+			val = v;
+		} else if (strncasecmp(k->u.str, "BODY[]", 6) == 0) {
+			zero = false; /* a malformed origin is no offset 0 */
 			val = v;
 		} else if (strncasecmp(k->u.str, "BODY[", 5) == 0) {
 			return; /* some other section: not what we asked for */

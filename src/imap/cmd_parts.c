@@ -40,39 +40,6 @@ static bool parts_section_ok(const char *s)
 	return digit;
 }
 
-/* Matches "NAME[SECTION]" then, if origin_r, an optional "<N>"; sets
- * *origin_r (0 without one) and *has_origin_r. */
-static bool parts_item(const char *s, const char *name, const char *section, uint64_t *origin_r,
-		       bool *has_origin_r)
-{
-	size_t nl = strlen(name), sl = strlen(section);
-	uint64_t v = 0;
-	const char *d;
-
-	if (strncasecmp(s, name, nl) != 0 || s[nl] != '[' || strncmp(s + nl + 1, section, sl) != 0 ||
-	    s[nl + 1 + sl] != ']')
-		return false;
-	s += nl + sl + 2;
-	if (origin_r == NULL)
-		return *s == '\0';
-	*origin_r = 0;
-	*has_origin_r = false;
-	if (*s == '\0')
-		return true;
-	if (*s++ != '<')
-		return false;
-	for (d = s; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (s == d || s[0] != '>' || s[1] != '\0')
-		return false;
-	*origin_r = v;
-	*has_origin_r = true;
-	return true;
-}
-
 /* The items of a FETCH response for uid, or NULL when it is another
  * message's (or carries no UID). */
 static const struct imap_arg *parts_items_for(const struct imap_resp *r, uint32_t uid)
@@ -203,7 +170,7 @@ static void parts_sizes_data(struct imap_conn *c, const struct imap_resp *r, voi
 			continue;
 		for (size_t j = 0; j < p->n; j++) {
 			if (p->seen[j] ||
-			    !parts_item(k->u.str, "BINARY.SIZE", p->sections[j], NULL, NULL))
+			    !imap_conn_fetch_item(k->u.str, "BINARY.SIZE", p->sections[j], NULL, NULL))
 				continue;
 			if (!imap_arg_u64(v, &p->sizes[j])) {
 				imap_conn_set_error(c, "server %s sent a BINARY.SIZE of UID %" PRIu32
@@ -296,7 +263,7 @@ static void parts_section_data(struct imap_conn *c, const struct imap_resp *r, v
 		int rc;
 
 		if (k->type != IMAP_ARG_ATOM ||
-		    !parts_item(k->u.str, p->item, p->section, &origin, &has_origin))
+		    !imap_conn_fetch_item(k->u.str, p->item, p->section, &origin, &has_origin))
 			continue;
 		if (has_origin ? origin != p->off : p->off != 0) {
 			imap_conn_set_error(c,
@@ -391,7 +358,7 @@ static void parts_tails_data(struct imap_conn *c, const struct imap_resp *r, voi
 			const char *data;
 			size_t len;
 
-			if (p->seen[j] || !parts_item(k->u.str, t->binary ? "BINARY" : "BODY",
+			if (p->seen[j] || !imap_conn_fetch_item(k->u.str, t->binary ? "BINARY" : "BODY",
 						      t->section, &origin, &has_origin))
 				continue;
 			/* Another offset than asked: the bytes say nothing. */

@@ -985,6 +985,37 @@ bool imap_conn_flags_join(const struct imap_arg *v, struct buf *out)
 	return true;
 }
 
+bool imap_conn_fetch_item(const char *s, const char *name, const char *section, uint64_t *origin_r,
+		       bool *has_origin_r)
+{
+	size_t nl = strlen(name), sl = strlen(section);
+	uint64_t v = 0;
+	const char *d;
+
+	if (strncasecmp(s, name, nl) != 0 || s[nl] != '[' || strncmp(s + nl + 1, section, sl) != 0 ||
+	    s[nl + 1 + sl] != ']')
+		return false;
+	s += nl + sl + 2;
+	if (origin_r == NULL)
+		return *s == '\0';
+	*origin_r = 0;
+	*has_origin_r = false;
+	if (*s == '\0')
+		return true;
+	if (*s++ != '<')
+		return false;
+	for (d = s; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s == d || s[0] != '>' || s[1] != '\0')
+		return false;
+	*origin_r = v;
+	*has_origin_r = true;
+	return true;
+}
+
 int imap_conn_check_selected(struct imap_conn *c, const char *what)
 {
 	if (c->broken)

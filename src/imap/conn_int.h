@@ -95,6 +95,14 @@ bool imap_conn_fetch_is(const struct imap_resp *r);
  * not a list of atoms. */
 bool imap_conn_flags_join(const struct imap_arg *v, struct buf *out);
 
+/* Whether a FETCH item name s is NAME[SECTION] (NAME compared without
+ * case: "BODY", "BINARY", "BINARY.SIZE"), followed, when origin_r is not
+ * NULL, by an optional "<N>": *origin_r is N (0 without one) and
+ * *has_origin_r says whether it was there.  Without origin_r, nothing may
+ * follow the "]". */
+bool imap_conn_fetch_item(const char *s, const char *name, const char *section,
+			  uint64_t *origin_r, bool *has_origin_r);
+
 /* 0 when a command on the selected mailbox can be sent; else -ECONNRESET
  * (broken) or -EINVAL (nothing selected), with the reason set. */
 int imap_conn_check_selected(struct imap_conn *c, const char *what);
