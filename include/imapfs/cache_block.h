@@ -62,6 +62,11 @@ bool cache_block_has(struct cache_block *c, const struct cache_key *k);
  * effort: a disk error leaves the block uncached. */
 void cache_block_put(struct cache_block *c, const struct cache_key *k, const char *data,
 		     size_t len);
+/* Stores len bytes as the blocks k->block, k->block + 1, ... (each full
+ * but the last): an object from its start, or a run of its blocks.  Best
+ * effort, as cache_block_put. */
+void cache_block_put_run(struct cache_block *c, const struct cache_key *k, const char *data,
+			 size_t len);
 /* Forgets the blocks of mailbox (UIDVALIDITY changed, mailbox gone); their
  * bytes stay on disk until their pack is evicted.  Entries loaded from disk
  * are matched too (the index keeps a hash of the mailbox name). */

@@ -1113,6 +1113,18 @@ void cache_block_put(struct cache_block *c, const struct cache_key *k, const cha
 			  k->mailbox, k->uidvalidity, k->uid, k->section, k->block, len);
 }
 
+void cache_block_put_run(struct cache_block *c, const struct cache_key *k, const char *data,
+			 size_t len)
+{
+	struct cache_key key = *k;
+
+	for (size_t off = 0; off < len; off += CACHE_BLOCK_SIZE) {
+		cache_block_put(c, &key, data + off,
+				len - off < CACHE_BLOCK_SIZE ? len - off : CACHE_BLOCK_SIZE);
+		key.block++;
+	}
+}
+
 void cache_block_drop_mailbox(struct cache_block *c, const char *mailbox)
 {
 	uint32_t mbh = cache_pack_mbh(mailbox, strlen(mailbox)), n = 0;

@@ -183,6 +183,13 @@ void fs_dir_close(struct fs *fs, struct fs_dir **d);
 int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, const char **data_r,
 	    size_t *len_r);
 
+/* read.c: a connection with m selected, into *cp (kept if already
+ * there; NULL after a failure to connect).  -ESTALE, with m's listing
+ * marked for a refresh, when m's UIDVALIDITY is no longer uidvalidity.
+ * uid is for the log.  Call without fs->lock. */
+int fs_read_conn(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
+		 struct imap_conn **cp);
+
 /* read.c: records a message's size learned by a read or a prefetch
  * (exact: the end was seen; else the size is at least size).  Takes
  * fs->lock; a node gone or of another UIDVALIDITY is left alone. */

@@ -144,32 +144,6 @@ struct parts_msg {
 	uint32_t uidvalidity;
 };
 
-/* A connection with the message's mailbox selected, in *cp (kept if
- * already there).  -ESTALE when its UIDVALIDITY changed. */
-static int parts_conn(struct fs *fs, const struct parts_msg *pm, struct imap_conn **cp)
-{
-	struct imap_mbox_status st;
-	int ret;
-
-	if (*cp != NULL)
-		return 0;
-	ret = imap_pool_get(fs->cfg.pool, pm->raw, cp);
-	if (ret < 0) {
-		log_warnx("parts of %s UID %u: cannot connect: %s", pm->raw, pm->uid,
-			  strerror(-ret));
-		return ret;
-	}
-	ret = imap_conn_examine(*cp, pm->raw, false, &st);
-	if (ret == 0 && st.uidvalidity != pm->uidvalidity) {
-		log_info("UIDVALIDITY of %s changed; refreshing it", pm->raw);
-		pthread_mutex_lock(&fs->lock);
-		pm->mbox->checked_at = 0;
-		pthread_mutex_unlock(&fs->lock);
-		return -ESTALE;
-	}
-	return ret;
-}
-
 /* After a failed command on *cp: logs it, gives the connection back, and
  * says whether one more attempt on a fresh connection is worth it. */
 static bool parts_failed(struct fs *fs, const struct parts_msg *pm, struct imap_conn **cp, int ret,
@@ -224,7 +198,7 @@ static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct f
 		which[n++] = i;
 	}
 	if (n > 0) {
-		ret = parts_conn(fs, pm, cp);
+		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
 		if (ret == 0)
 			ret = imap_conn_fetch_tails(*cp, pm->uid, t, n);
 		if (ret == -ESTALE)
@@ -255,7 +229,7 @@ out:
 
 /* The whole of part i as its file shows it: decoded (by the server or
  * here), and for body.txt / body.html converted to UTF-8.  *cp as for
- * parts_conn.  g_free the result. */
+ * fs_read_conn.  g_free the result. */
 static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 			     const struct fs_parts_data *pd, size_t i, struct imap_conn **cp,
 			     char **out_r, size_t *len_r)
@@ -272,7 +246,7 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 		return -EFBIG;
 	buf = g_malloc(max + 1);
 	for (int attempt = 0;; attempt++) {
-		ret = parts_conn(fs, pm, cp);
+		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
 		if (ret == 0)
 			ret = imap_conn_fetch_section(*cp, pm->uid, p->body->section, binary, 0,
 						      max + 1, buf, &got);
@@ -327,7 +301,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	if (pd == NULL)
 		abort();
 	for (int attempt = 0;; attempt++) {
-		ret = parts_conn(fs, pm, &c);
+		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, &c);
 		if (ret == 0)
 			ret = imap_conn_fetch_structure(c, pm->uid, &pd->body, &headers, &hlen);
 		if (ret == 0 || ret == -ESTALE ||
@@ -364,7 +338,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 		}
 	}
 	if (nsizes > 0) {
-		ret = parts_conn(fs, pm, &c);
+		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, &c);
 		if (ret == 0)
 			ret = imap_conn_fetch_binary_sizes(c, pm->uid, sections, nsizes, sizes);
 		if (ret == -ESTALE)
@@ -436,12 +410,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 						.uid = pm->uid,
 						.section = p->body->section};
 
-			for (size_t off = 0; off < len; off += CACHE_BLOCK_SIZE) {
-				key.block = off / CACHE_BLOCK_SIZE;
-				cache_block_put(fs->cfg.cache, &key, data + off,
-						len - off < CACHE_BLOCK_SIZE ? len - off
-									     : CACHE_BLOCK_SIZE);
-			}
+			cache_block_put_run(fs->cfg.cache, &key, data, len);
 			g_free(data);
 		}
 	}
@@ -520,6 +489,7 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 	uint64_t fsize, first, last, end;
 	size_t i, nblocks;
 	char *mem = NULL;
+	bool *ok = NULL;
 	int ret = 0;
 
 	*mem_r = NULL;
@@ -561,62 +531,56 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 				 .uidvalidity = pm.uidvalidity,
 				 .uid = pm.uid,
 				 .section = pd->parts[i].body->section};
-	for (size_t k = 0; k < nblocks;) {
-		uint64_t b = first + k, at = b * CACHE_BLOCK_SIZE;
-		size_t run = 0, want = 0, n = 0;
-		char *dst = mem + k * CACHE_BLOCK_SIZE;
-		ssize_t got;
+	ok = calloc(nblocks, sizeof(*ok));
+	if (ok == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < nblocks; k++) {
+		uint64_t at = (first + k) * CACHE_BLOCK_SIZE;
 
-		key.block = b;
-		got = cache_block_get(fs->cfg.cache, &key, dst);
-		if (got >= 0 && (uint64_t)got == (fsize - at < CACHE_BLOCK_SIZE ? fsize - at
-										 : CACHE_BLOCK_SIZE)) {
+		key.block = first + k;
+		ok[k] = cache_block_get(fs->cfg.cache, &key, mem + k * CACHE_BLOCK_SIZE) ==
+			(ssize_t)(fsize - at < CACHE_BLOCK_SIZE ? fsize - at : CACHE_BLOCK_SIZE);
+	}
+	for (size_t k = 0; k < nblocks;) {
+		uint64_t at = (first + k) * CACHE_BLOCK_SIZE, end_at;
+		size_t run = 0, want, n = 0;
+
+		if (ok[k]) {
 			k++;
 			continue;
 		}
 		if (pd->local[i]) {
 			/* Decoded here: fetch and decode the whole part again,
-			 * and keep every block of it. */
+			 * keep all of it, and take the blocks still missing. */
 			char *whole = NULL;
 			size_t len = 0;
 
 			ret = parts_fetch_whole(fs, &pm, pd, i, &c, &whole, &len);
-			if (ret < 0)
-				goto out;
-			if (len != fsize) {
-				g_free(whole);
+			if (ret == 0 && len != fsize)
 				ret = -EIO;
-				goto out;
-			}
-			for (uint64_t o = 0; o < len; o += CACHE_BLOCK_SIZE) {
-				key.block = o / CACHE_BLOCK_SIZE;
-				cache_block_put(fs->cfg.cache, &key, whole + o,
-						len - o < CACHE_BLOCK_SIZE ? len - o : CACHE_BLOCK_SIZE);
-			}
-			for (size_t r = k; r < nblocks; r++) {
-				uint64_t o = (first + r) * CACHE_BLOCK_SIZE;
-
-				memcpy(mem + r * CACHE_BLOCK_SIZE, whole + o,
-				       len - o < CACHE_BLOCK_SIZE ? len - o : CACHE_BLOCK_SIZE);
+			if (ret == 0) {
+				key.block = 0;
+				cache_block_put_run(fs->cfg.cache, &key, whole, len);
+				memcpy(mem + k * CACHE_BLOCK_SIZE, whole + at,
+				       (first + nblocks) * CACHE_BLOCK_SIZE < len
+					   ? (nblocks - k) * CACHE_BLOCK_SIZE
+					   : len - at);
 			}
 			g_free(whole);
 			break;
 		}
 		/* This block and the missing ones after it, in one fetch. */
-		do {
-			uint64_t o = (first + k + run) * CACHE_BLOCK_SIZE;
-
-			want += fsize - o < CACHE_BLOCK_SIZE ? fsize - o : CACHE_BLOCK_SIZE;
+		while (k + run < nblocks && !ok[k + run])
 			run++;
-			if (k + run == nblocks)
-				break;
-			key.block = first + k + run;
-		} while (cache_block_get(fs->cfg.cache, &key, mem + (k + run) * CACHE_BLOCK_SIZE) < 0);
+		end_at = (first + k + run) * CACHE_BLOCK_SIZE;
+		want = (size_t)((end_at < fsize ? end_at : fsize) - at);
 		for (int attempt = 0;; attempt++) {
-			ret = parts_conn(fs, &pm, &c);
+			ret = fs_read_conn(fs, pm.mbox, pm.uid, pm.uidvalidity, &c);
 			if (ret == 0)
 				ret = imap_conn_fetch_section(c, pm.uid, key.section, pd->binary[i], at,
-							      want, dst, &n);
+							      want, mem + k * CACHE_BLOCK_SIZE, &n);
 			if (ret == 0 || ret == -ESTALE ||
 			    !parts_failed(fs, &pm, &c, ret, attempt, "reading a part"))
 				break;
@@ -633,15 +597,12 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 			ret = -EIO;
 			goto out;
 		}
-		for (size_t r = 0; r < run; r++) {
-			uint64_t o = r * CACHE_BLOCK_SIZE;
-
-			key.block = b + r;
-			cache_block_put(fs->cfg.cache, &key, dst + o,
-					want - o < CACHE_BLOCK_SIZE ? want - o : CACHE_BLOCK_SIZE);
-		}
+		key.block = first + k;
+		cache_block_put_run(fs->cfg.cache, &key, mem + k * CACHE_BLOCK_SIZE, want);
 		k += run;
 	}
+	if (ret < 0)
+		goto out;
 	end = (uint64_t)off - first * CACHE_BLOCK_SIZE;
 	*data_r = mem + end;
 	*len_r = size;
@@ -650,6 +611,7 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 out:
 	if (c != NULL)
 		imap_pool_put(fs->cfg.pool, c);
+	free(ok);
 	free(mem);
 	return ret < 0 ? fs_errno_net(ret) : 0;
 }

@@ -432,11 +432,7 @@ static int pf_store(void *arg, uint32_t uid, const char *data, size_t len)
 	struct cache_key key = {
 	    .mailbox = j->m->raw, .uidvalidity = j->uidvalidity, .uid = uid, .section = ""};
 
-	for (size_t off = 0; off < len; off += CACHE_BLOCK_SIZE) {
-		key.block = off / CACHE_BLOCK_SIZE;
-		cache_block_put(j->fs->cfg.cache, &key, data + off,
-				len - off < CACHE_BLOCK_SIZE ? len - off : CACHE_BLOCK_SIZE);
-	}
+	cache_block_put_run(j->fs->cfg.cache, &key, data, len);
 	/* A body shorter than asked for is the whole message.  One that
 	 * fills the bound is larger: only full blocks are true then, and
 	 * those were stored; the size grows to at least len. */

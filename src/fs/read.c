@@ -79,32 +79,43 @@ void fs_read_learned(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t ui
 	pthread_mutex_unlock(&fs->lock);
 }
 
+int fs_read_conn(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
+		 struct imap_conn **cp)
+{
+	struct imap_mbox_status st;
+	int ret;
+
+	if (*cp != NULL)
+		return 0;
+	/* m->raw is immutable: no lock needed. */
+	ret = imap_pool_get(fs->cfg.pool, m->raw, cp);
+	if (ret < 0) {
+		log_warnx("reading %s UID %u: cannot connect: %s", m->raw, uid, strerror(-ret));
+		return ret;
+	}
+	ret = imap_conn_examine(*cp, m->raw, false, &st);
+	if (ret == 0 && st.uidvalidity != uidvalidity) {
+		log_info("UIDVALIDITY of %s changed; refreshing it", m->raw);
+		fs_read_stale(fs, m);
+		return -ESTALE;
+	}
+	return ret;
+}
+
 /* Fetches blocks [first, first + count) into buf; *got_r is the number of
  * bytes the server had. */
 static int fs_read_fetch(struct fs *fs, const struct fs_read_msg *rm, struct imap_conn **cp,
 			 uint64_t first, size_t count, char *buf, size_t *got_r)
 {
-	struct imap_mbox_status st;
 	char what[300];
-	int ret = 0;
+	int ret;
 
 	for (int attempt = 0;; attempt++) {
 		bool retry;
 
-		if (*cp == NULL) {
-			ret = imap_pool_get(fs->cfg.pool, rm->raw, cp);
-			if (ret < 0) {
-				log_warnx("reading %s UID %u: cannot connect: %s", rm->raw, rm->uid,
-					  strerror(-ret));
-				return ret;
-			}
-			ret = imap_conn_examine(*cp, rm->raw, false, &st);
-			if (ret == 0 && st.uidvalidity != rm->uidvalidity) {
-				log_info("UIDVALIDITY of %s changed; refreshing it", rm->raw);
-				fs_read_stale(fs, rm->mbox);
-				return -ESTALE;
-			}
-		}
+		ret = fs_read_conn(fs, rm->mbox, rm->uid, rm->uidvalidity, cp);
+		if (ret == -ESTALE || *cp == NULL)
+			return ret;
 		if (ret == 0)
 			ret = imap_conn_fetch_body(*cp, rm->uid, first * CACHE_BLOCK_SIZE,
 						   count * CACHE_BLOCK_SIZE, buf, got_r);
