@@ -122,6 +122,16 @@ static void pf_stream_free(gpointer p)
 	free(s);
 }
 
+/* With pf->lock: b is over (ended, failed or dropped): out of its stream
+ * and of the in-flight bound, freed, and its readers woken. */
+static void pf_batch_end(struct fs_prefetch *pf, struct pf_batch *b)
+{
+	g_ptr_array_remove(b->s->batches, b);
+	pf->inflight -= b->bytes;
+	pf_batch_free(b);
+	pthread_cond_broadcast(&pf->done);
+}
+
 /* With pf->lock: drops s's batches that have not started. */
 static void pf_cancel_queued(struct fs_prefetch *pf, struct pf_stream *s)
 {
@@ -133,11 +143,8 @@ static void pf_cancel_queued(struct fs_prefetch *pf, struct pf_stream *s)
 			continue;
 		}
 		g_queue_remove(&pf->queue, b);
-		g_ptr_array_remove_index(s->batches, i);
-		pf->inflight -= b->bytes;
-		pf_batch_free(b);
+		pf_batch_end(pf, b);
 	}
-	pthread_cond_broadcast(&pf->done);
 }
 
 /* With pf->lock: the batch of s that is still bringing uid, or NULL. */
@@ -512,15 +519,10 @@ static void *pf_worker(void *arg)
 		pthread_mutex_lock(&pf->lock);
 		pf->claiming--;
 		if (ret < 0 || pf->stop || g_queue_is_empty(&pf->queue)) {
-			if (ret < 0 && !pf->stop && !g_queue_is_empty(&pf->queue)) {
-				/* No connection: the batch fails, and its reader
-				 * fetches the message itself. */
-				b = g_queue_pop_head(&pf->queue);
-				g_ptr_array_remove(b->s->batches, b);
-				pf->inflight -= b->bytes;
-				pf_batch_free(b);
-				pthread_cond_broadcast(&pf->done);
-			}
+			/* No connection: the batch fails, and its reader
+			 * fetches the message itself. */
+			if (ret < 0 && !pf->stop && !g_queue_is_empty(&pf->queue))
+				pf_batch_end(pf, g_queue_pop_head(&pf->queue));
 			if (c != NULL) {
 				pthread_mutex_unlock(&pf->lock);
 				imap_pool_put(pf->fs->cfg.pool, c);
@@ -539,10 +541,7 @@ static void *pf_worker(void *arg)
 
 		pthread_mutex_lock(&pf->lock);
 		/* A running batch keeps its stream alive (pf_trim). */
-		g_ptr_array_remove(b->s->batches, b);
-		pf->inflight -= b->bytes;
-		pf_batch_free(b);
-		pthread_cond_broadcast(&pf->done);
+		pf_batch_end(pf, b);
 	}
 	pthread_mutex_unlock(&pf->lock);
 	return NULL;
