@@ -3,6 +3,7 @@
  * The caller passes the string without the quotes. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -74,5 +75,19 @@ int imap_date_parse(const char *s, time_t *t_r)
 		return -EINVAL;
 	/* The zone is local time minus UTC. */
 	*t_r = t - (time_t)sign * (zh * 3600 + zm * 60);
+	return 0;
+}
+
+int imap_date_format(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (len < IMAP_DATE_BUFSIZE || !gmtime_r(&t, &tm) || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900)
+		return -EINVAL;
+	/* UTC: a local offset would round-trip too, but UTC does not depend on
+	 * the daemon's TZ. */
+	snprintf(buf, len, "%02d-%s-%04d %02d:%02d:%02d +0000", tm.tm_mday, date_months[tm.tm_mon],
+		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return 0;
 }

@@ -1,7 +1,8 @@
-/* Unit tests of imap_date: INTERNALDATE to UTC time_t. */
+/* Unit tests of imap_date: INTERNALDATE to UTC time_t and back. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "imapfs/imap_date.h"
@@ -100,6 +101,46 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+static void check_format(time_t t, const char *expect)
+{
+	char buf[IMAP_DATE_BUFSIZE];
+	time_t back = 12345;
+
+	ck_assert_int_eq(imap_date_format(t, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, expect);
+	ck_assert_uint_eq(strlen(buf), IMAP_DATE_LEN);
+	ck_assert_msg(imap_date_parse(buf, &back) == 0 && back == t, "\"%s\" did not round-trip",
+		      buf);
+}
+
+START_TEST(test_format)
+{
+	check_format(0, "01-Jan-1970 00:00:00 +0000");
+	check_format(837596665, "17-Jul-1996 09:44:25 +0000");
+	/* two-digit day (date-day-fixed allows it), a leap day, past 2^31,
+	 * before the epoch */
+	check_format(1012651200, "02-Feb-2002 12:00:00 +0000");
+	check_format(1709164800, "29-Feb-2024 00:00:00 +0000");
+	check_format(2177452799, "31-Dec-2038 23:59:59 +0000");
+	check_format(-1, "31-Dec-1969 23:59:59 +0000");
+	check_format(-2208988800, "01-Jan-1900 00:00:00 +0000");
+}
+END_TEST
+
+START_TEST(test_format_bounds)
+{
+	char buf[64];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(imap_date_format(0, buf, IMAP_DATE_LEN), -EINVAL);
+	ck_assert_int_eq(imap_date_format(0, buf, IMAP_DATE_BUFSIZE), 0);
+	/* year 10000 does not fit four digits */
+	ck_assert_int_eq(imap_date_format(253402300800, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(imap_date_format(253402300799, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "31-Dec-9999 23:59:59 +0000");
+}
+END_TEST
+
 static Suite *date_suite(void)
 {
 	Suite *s = suite_create("imap_date");
@@ -110,6 +151,8 @@ static Suite *date_suite(void)
 	tcase_add_test(tc, test_day_forms);
 	tcase_add_test(tc, test_calendar);
 	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_format);
+	tcase_add_test(tc, test_format_bounds);
 	suite_add_tcase(s, tc);
 	return s;
 }
