@@ -1,17 +1,23 @@
 /* fs parts: the STEM.parts/ directory of every message (SPEC §3), whose
  * files are the message's decoded parts (mail_parts.h names them).
  *
- * Loading.  The first lookup or listing in a STEM.parts directory asks
- * the server for the message's BODYSTRUCTURE and header fields (one round
- * trip), then, where needed, BINARY.SIZE of its encoded parts (one more),
- * then the text of body.txt and body.html, whose size is only known once
- * their charset is converted.  headers.txt, body.txt and body.html are
- * then kept in memory with the directory node; every other file is read
- * lazily, 64 KiB blocks at a time, with BINARY.PEEK (decoded by the
- * server) or BODY.PEEK (parts without a transfer encoding, attached
- * messages), through the block cache under the part's section.  A server
- * without BINARY gets its encoded parts fetched whole and decoded here
- * with GMime, at listing time (to learn their size) and when read.
+ * Loading.  The first lookup or listing in a STEM.parts directory looks
+ * for the record of an earlier listing in the block cache (section
+ * ".parts": the tree, the raw header fields, every file's size and how it
+ * is read); without a usable one it asks the server: BODYSTRUCTURE and
+ * header fields (one round trip), then in one command BINARY.SIZE of its
+ * encoded parts, the whole text of body.txt and body.html (whose size is
+ * only known once their charset is converted) and a check of the sizes
+ * already known, then, when BINARY.SIZE was asked, a check of those; and
+ * stores the record.  headers.txt is kept in memory with the directory
+ * node (made from the header fields); body.txt and body.html are kept in
+ * the block cache as UTF-8 under "utf8:" + section, fetched and converted
+ * again when evicted; every other file is read lazily, 64 KiB blocks at a
+ * time, with BINARY.PEEK (decoded by the server) or BODY.PEEK (parts
+ * without a transfer encoding, attached messages), through the block
+ * cache under the part's section.  A server without BINARY gets its
+ * encoded parts fetched whole and decoded here with GMime, at listing
+ * time (to learn their size) and when read.
  *
  * Lifetimes.  An FS_PARTS node is found through its mailbox's parts_dirs
  * table and lives while the kernel holds it, a directory snapshot pins it
@@ -27,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imapfs/buf.h"
 #include "imapfs/cache_block.h"
 #include "imapfs/imap_body.h"
 #include "imapfs/imap_pool.h"
@@ -41,13 +48,24 @@
 #define PARTS_TEXT_MAX (16u << 20)
 /* A part fetched whole to be decoded here (no BINARY). */
 #define PARTS_WHOLE_MAX (64u << 20)
+/* Cache sections that no IMAP section can be: the record of a listing,
+ * and the prefix of body.txt's and body.html's UTF-8 bytes. */
+#define PARTS_RECORD_SECTION ".parts"
+#define PARTS_TEXT_PREFIX "utf8:"
+/* Room for "utf8:" + a section (at most IMAP_BODY_MAX_DEPTH numbers of at
+ * most 5 digits). */
+#define PARTS_SECTION_MAX 1024
+#define PARTS_RECORD_MAGIC "imapfs-parts 1"
+/* The record's first line: magic, SP, 10-digit length, SP, SHA-256, LF. */
+#define PARTS_RECORD_HEAD (sizeof(PARTS_RECORD_MAGIC) - 1 + 1 + 10 + 1 + 64 + 1)
+#define PARTS_RECORD_MAX (32u << 20)
 
 struct fs_parts_data {
 	struct imap_body *body; /* the tree; parts[i].body points into it */
 	struct mail_part *parts;
 	size_t n;
 	uint64_t *sizes;
-	char **texts; /* headers.txt, body.txt, body.html: their bytes */
+	char **texts; /* headers.txt's bytes (NULL for the other files) */
 	bool *binary; /* read with BINARY.PEEK (else BODY.PEEK) */
 	bool *local;  /* encoded, no BINARY: fetched whole and decoded here */
 };
@@ -178,8 +196,10 @@ static bool parts_size_plausible(const struct imap_body *b, uint64_t size)
 	return size <= b->size && size >= b->size / 3;
 }
 
+/* Checks the sizes of the attachments not checked yet (checked[i] false),
+ * in one command; a part that fails is marked local, to be fetched. */
 static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data *pd,
-			     struct imap_conn **cp)
+			     const bool *checked, struct imap_conn **cp)
 {
 	struct imap_tail *t = calloc(pd->n ? pd->n : 1, sizeof(*t));
 	size_t *which = calloc(pd->n ? pd->n : 1, sizeof(*which)), n = 0;
@@ -190,7 +210,8 @@ static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct f
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
 
-		if ((p->kind != MAIL_PART_FILE && p->kind != MAIL_PART_MESSAGE) || pd->local[i])
+		if ((p->kind != MAIL_PART_FILE && p->kind != MAIL_PART_MESSAGE) || pd->local[i] ||
+		    checked[i])
 			continue;
 		t[n].section = p->body->section;
 		t[n].binary = pd->binary[i];
@@ -227,6 +248,31 @@ out:
 	return ret;
 }
 
+/* What the whole of part p (len bytes, as fetched: decoded by the server
+ * when binary) turns into: decoded here if still encoded, and for body.txt
+ * and body.html converted to UTF-8.  Takes buf (g_malloc'd); g_free the
+ * result. */
+static char *parts_convert(const struct mail_part *p, bool binary, char *buf, size_t len,
+			   size_t *len_r)
+{
+	char *dec;
+
+	if (!binary && parts_encoded(p->body)) {
+		dec = mail_parts_decode(buf, len, p->body->encoding, &len);
+		g_free(buf);
+		buf = dec;
+	}
+	if (p->kind == MAIL_PART_TEXT || p->kind == MAIL_PART_HTML) {
+		dec = mail_parts_utf8(buf, len,
+				      imap_body_param(p->body->params, p->body->nparams, "charset"),
+				      &len);
+		g_free(buf);
+		buf = dec;
+	}
+	*len_r = len;
+	return buf;
+}
+
 /* The whole of part i as its file shows it: decoded (by the server or
  * here), and for body.txt / body.html converted to UTF-8.  *cp as for
  * fs_read_conn.  g_free the result. */
@@ -238,7 +284,7 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 	/* Decoding never makes a part larger than it is encoded. */
 	size_t max = p->body->size, got = 0;
 	bool binary = pd->binary[i];
-	char *buf, *dec;
+	char *buf;
 	int ret = 0;
 
 	if (max > (p->kind == MAIL_PART_FILE || p->kind == MAIL_PART_MESSAGE ? PARTS_WHOLE_MAX
@@ -268,33 +314,60 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 		g_free(buf);
 		return ret == -ENOENT ? -ESTALE : ret;
 	}
-	if (!binary && parts_encoded(p->body)) {
-		dec = mail_parts_decode(buf, got, p->body->encoding, &got);
-		g_free(buf);
-		buf = dec;
-	}
-	if (p->kind == MAIL_PART_TEXT || p->kind == MAIL_PART_HTML) {
-		dec = mail_parts_utf8(buf, got, imap_body_param(p->body->params, p->body->nparams,
-								"charset"),
-				      &got);
-		g_free(buf);
-		buf = dec;
-	}
-	*out_r = buf;
-	*len_r = got;
+	*out_r = parts_convert(p, binary, buf, got, len_r);
 	return 0;
 }
 
-/* Fetches what the listing needs: the tree, and every file's size. */
-static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r)
+/* The cache key of what part p's file shows: body.txt and body.html are
+ * kept converted to UTF-8 under "utf8:" + section (no IMAP section starts
+ * so), everything else under its section.  sec is the room for the
+ * former. */
+static struct cache_key parts_key(const struct parts_msg *pm, const struct mail_part *p,
+				  char *sec, size_t seclen)
+{
+	struct cache_key key = {.mailbox = pm->raw,
+				.uidvalidity = pm->uidvalidity,
+				.uid = pm->uid,
+				.section = p->body->section};
+
+	if (p->kind == MAIL_PART_TEXT || p->kind == MAIL_PART_HTML) {
+		snprintf(sec, seclen, PARTS_TEXT_PREFIX "%s", p->body->section);
+		key.section = sec;
+	}
+	return key;
+}
+
+/* Keeps the whole of part i's file (len bytes) in the block cache. */
+static void parts_store(struct fs *fs, const struct parts_msg *pm, const struct fs_parts_data *pd,
+			size_t i, const char *data, size_t len)
+{
+	char sec[PARTS_SECTION_MAX];
+	struct cache_key key = parts_key(pm, &pd->parts[i], sec, sizeof(sec));
+
+	cache_block_put_run(fs->cfg.cache, &key, data, len);
+}
+
+/* Fetches what the listing needs: the tree, and every file's size.  Round
+ * trips: (1) the structure and header fields; (2) in one command, the
+ * BINARY.SIZE of every encoded attachment, the whole text of body.txt and
+ * body.html and the last bytes of every attachment whose size the
+ * structure gave (unencoded ones); (3) only when some BINARY.SIZE was
+ * taken, the last bytes of those parts.  Command (2) is left out when the
+ * message has nothing but headers.txt.  Parts decoded here (no BINARY)
+ * cost one more each. */
+static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r,
+		       char **headers_r, size_t *hlen_r)
 {
 	struct fs_parts_data *pd = calloc(1, sizeof(*pd));
 	struct imap_conn *c = NULL;
 	char *headers = NULL;
-	size_t hlen = 0, nsizes = 0;
+	size_t hlen = 0, nsizes = 0, nwhole = 0, ntails = 0;
 	const char **sections = NULL;
 	uint64_t *sizes = NULL;
-	size_t *which = NULL;
+	size_t *which = NULL, *which_t = NULL, which_w[2];
+	struct imap_whole whole[2];
+	struct imap_tail *tails = NULL;
+	bool *checked = NULL, *fetched = NULL;
 	bool binary;
 	int ret;
 
@@ -319,7 +392,12 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	sections = calloc(pd->n, sizeof(*sections));
 	sizes = calloc(pd->n, sizeof(*sizes));
 	which = calloc(pd->n, sizeof(*which));
-	if (!pd->sizes || !pd->texts || !pd->binary || !pd->local || !sections || !sizes || !which)
+	which_t = calloc(pd->n, sizeof(*which_t));
+	tails = calloc(pd->n, sizeof(*tails));
+	checked = calloc(pd->n, sizeof(*checked));
+	fetched = calloc(pd->n, sizeof(*fetched));
+	if (!pd->sizes || !pd->texts || !pd->binary || !pd->local || !sections || !sizes ||
+	    !which || !which_t || !tails || !checked || !fetched)
 		abort();
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
@@ -327,8 +405,22 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 		if (p->kind == MAIL_PART_HEADERS) {
 			pd->texts[i] = mail_parts_headers_txt(headers, hlen);
 			pd->sizes[i] = strlen(pd->texts[i]);
+		} else if (p->kind == MAIL_PART_TEXT || p->kind == MAIL_PART_HTML) {
+			/* Its size is that of what it converts into: fetched
+			 * whole (a larger one fails below with EFBIG). */
+			pd->binary[i] = binary && parts_encoded(p->body);
+			if (p->body->size <= PARTS_TEXT_MAX && nwhole < 2) {
+				whole[nwhole] = (struct imap_whole){.section = p->body->section,
+								    .binary = pd->binary[i],
+								    .max = p->body->size};
+				which_w[nwhole++] = i;
+			}
 		} else if (!parts_encoded(p->body)) {
 			pd->sizes[i] = p->body->size;
+			tails[ntails] = (struct imap_tail){.section = p->body->section,
+							   .off = pd->sizes[i] > 0 ? pd->sizes[i] - 1
+										   : 0};
+			which_t[ntails++] = i;
 		} else if (binary) {
 			pd->binary[i] = true;
 			sections[nsizes] = p->body->section;
@@ -337,10 +429,11 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			pd->local[i] = true;
 		}
 	}
-	if (nsizes > 0) {
+	if (nsizes + nwhole + ntails > 0) {
 		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, &c);
 		if (ret == 0)
-			ret = imap_conn_fetch_binary_sizes(c, pm->uid, sections, nsizes, sizes);
+			ret = imap_conn_fetch_parts(c, pm->uid, sections, nsizes, sizes, whole, nwhole,
+						    tails, ntails);
 		if (ret == -ESTALE)
 			goto out;
 		if (ret < 0) {
@@ -348,7 +441,8 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			 * 2.3.19: "[PARSE] Invalid data in MIME part") or even
 			 * drops the connection ("Internal error"): decode here,
 			 * leniently, as mail readers do.  Not retried: it would
-			 * only fail again; a dead server fails the fetch below. */
+			 * only fail again; a dead server fails the fetches below,
+			 * which take the texts and check the sizes one by one. */
 			log_info("%s UID %u: the server cannot tell the decoded sizes of its parts "
 				 "(%s); decoding them here",
 				 pm->raw, pm->uid, c != NULL ? imap_conn_error(c) : strerror(-ret));
@@ -356,11 +450,14 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 				imap_pool_put(fs->cfg.pool, c);
 				c = NULL;
 			}
-			for (size_t k = 0; k < nsizes; k++) {
-				pd->binary[which[k]] = false;
-				pd->local[which[k]] = true;
+			for (size_t i = 0; i < pd->n; i++) {
+				if (!pd->binary[i])
+					continue;
+				pd->binary[i] = false;
+				pd->local[i] = pd->parts[i].kind == MAIL_PART_FILE ||
+					       pd->parts[i].kind == MAIL_PART_MESSAGE;
 			}
-			nsizes = 0;
+			nsizes = nwhole = ntails = 0;
 		}
 		for (size_t k = 0; k < nsizes; k++) {
 			size_t j = which[k];
@@ -378,23 +475,49 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 				pd->local[j] = true; /* binary stays: the bytes are right */
 			}
 		}
+		for (size_t k = 0; k < nwhole; k++) {
+			size_t j = which_w[k], len;
+			char *data = g_malloc(whole[k].len + 1);
+
+			memcpy(data, whole[k].data, whole[k].len);
+			free(whole[k].data);
+			whole[k].data = NULL;
+			data = parts_convert(&pd->parts[j], whole[k].binary, data, whole[k].len, &len);
+			pd->sizes[j] = len;
+			parts_store(fs, pm, pd, j, data, len);
+			g_free(data);
+			fetched[j] = true;
+		}
+		for (size_t k = 0; k < ntails; k++) {
+			size_t j = which_t[k];
+
+			checked[j] = true;
+			if (tails[k].got == (pd->sizes[j] > 0 ? 1u : 0u))
+				continue;
+			log_info("%s UID %u part %s: not %llu bytes as the server says; fetching it "
+				 "to learn its size",
+				 pm->raw, pm->uid, tails[k].section, (unsigned long long)pd->sizes[j]);
+			pd->local[j] = true;
+		}
 	}
 	/* Every size comes from the server (BODYSTRUCTURE, BINARY.SIZE), and
 	 * Dovecot 2.3.19's BINARY.SIZE is wrong for about 1.5% of real
 	 * parts: each is checked by fetching the byte at size - 1 and the
-	 * one after it (1 byte back means exact), all in one command; a part
-	 * that fails is fetched whole below to learn its size. */
-	ret = parts_check_sizes(fs, pm, pd, &c);
+	 * one after it (1 byte back means exact), all in one command (those
+	 * the structure gave already were, with the texts); a part that fails
+	 * is fetched whole below to learn its size. */
+	ret = parts_check_sizes(fs, pm, pd, checked, &c);
 	if (ret < 0)
 		goto out;
-	/* The texts, and the parts decoded here, are fetched now: their
-	 * size is that of what they turn into. */
+	/* The texts not fetched yet, and the parts decoded here, are fetched
+	 * now: their size is that of what they turn into. */
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
 		char *data = NULL;
 		size_t len = 0;
 
-		if (p->kind != MAIL_PART_TEXT && p->kind != MAIL_PART_HTML && !pd->local[i])
+		if (fetched[i] ||
+		    (p->kind != MAIL_PART_TEXT && p->kind != MAIL_PART_HTML && !pd->local[i]))
 			continue;
 		/* A part fetched whole because its BINARY.SIZE made no sense
 		 * is still decoded by the server (binary stays set). */
@@ -402,30 +525,296 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 		if (ret < 0)
 			goto out;
 		pd->sizes[i] = len;
-		if (p->kind == MAIL_PART_TEXT || p->kind == MAIL_PART_HTML) {
-			pd->texts[i] = data;
-		} else {
-			struct cache_key key = {.mailbox = pm->raw,
-						.uidvalidity = pm->uidvalidity,
-						.uid = pm->uid,
-						.section = p->body->section};
-
-			cache_block_put_run(fs->cfg.cache, &key, data, len);
-			g_free(data);
-		}
+		parts_store(fs, pm, pd, i, data, len);
+		g_free(data);
 	}
 	ret = 0;
 out:
 	if (c != NULL)
 		imap_pool_put(fs->cfg.pool, c);
-	free(headers);
+	for (size_t k = 0; k < nwhole; k++)
+		free(whole[k].data);
 	free(sections);
 	free(sizes);
 	free(which);
+	free(which_t);
+	free(tails);
+	free(checked);
+	free(fetched);
 	if (ret < 0) {
+		free(headers);
 		fs_parts_data_free(pd);
 		return ret;
 	}
+	*pd_r = pd;
+	*headers_r = headers;
+	*hlen_r = hlen;
+	return 0;
+}
+
+/* ---- the record of a listing, in the block cache ----
+ *
+ * Under section PARTS_RECORD_SECTION, from block 0, as many blocks as it
+ * takes:
+ *
+ *   imapfs-parts 1 LENGTH SHA256\n      LENGTH (10 digits) of the whole
+ *                                       record, SHA256 (64 hex digits) of
+ *                                       all that follows this line
+ *   tree N\n  <imap_body_to_text, N bytes>\n
+ *   headers N\n  <the raw header block, N bytes>\n
+ *   parts N\n                          as many as mail_parts_list gives
+ *   SIZE FLAGS\n                       per file, in that order; FLAGS is
+ *                                       two characters: 'b' (binary) or '-',
+ *                                       'l' (local) or '-'
+ *
+ * The store checksums each block; the digest also catches blocks of two
+ * different records (a put of a later block that failed). */
+
+static void parts_record_put(struct fs *fs, const struct parts_msg *pm,
+			     const struct fs_parts_data *pd, const char *headers, size_t hlen)
+{
+	struct cache_key key = {.mailbox = pm->raw,
+				.uidvalidity = pm->uidvalidity,
+				.uid = pm->uid,
+				.section = PARTS_RECORD_SECTION};
+	struct buf tree = BUF_INIT, rest = BUF_INIT, rec = BUF_INIT;
+	char *digest;
+
+	imap_body_to_text(pd->body, &tree);
+	buf_appendf(&rest, "tree %zu\n", tree.len);
+	buf_append(&rest, tree.data, tree.len);
+	buf_appendf(&rest, "\nheaders %zu\n", hlen);
+	buf_append(&rest, headers, hlen);
+	buf_appendf(&rest, "\nparts %zu\n", pd->n);
+	for (size_t i = 0; i < pd->n; i++)
+		buf_appendf(&rest, "%llu %c%c\n", (unsigned long long)pd->sizes[i],
+			    pd->binary[i] ? 'b' : '-', pd->local[i] ? 'l' : '-');
+	digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)rest.data,
+					     rest.len);
+	buf_appendf(&rec, PARTS_RECORD_MAGIC " %010zu %s\n", PARTS_RECORD_HEAD + rest.len, digest);
+	buf_append(&rec, rest.data, rest.len);
+	if (rec.len <= PARTS_RECORD_MAX)
+		cache_block_put_run(fs->cfg.cache, &key, rec.data, rec.len);
+	g_free(digest);
+	buf_free(&tree);
+	buf_free(&rest);
+	buf_free(&rec);
+}
+/* A cursor over a record being parsed. */
+struct parts_rd {
+	const char *p, *end;
+};
+
+/* "WORD N\n": N (digits only, at most max). */
+static bool parts_rd_count(struct parts_rd *r, const char *word, uint64_t max, uint64_t *n_r)
+{
+	size_t wl = strlen(word);
+	uint64_t v = 0;
+	const char *d;
+
+	if ((size_t)(r->end - r->p) < wl + 1 || memcmp(r->p, word, wl) != 0 || r->p[wl] != ' ')
+		return false;
+	r->p += wl + 1;
+	for (d = r->p; r->p < r->end && *r->p >= '0' && *r->p <= '9'; r->p++) {
+		if (r->p - d >= 20 || v > (UINT64_MAX - (uint64_t)(*r->p - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*r->p - '0');
+	}
+	if (r->p == d || r->p == r->end || *r->p != '\n' || v > max)
+		return false;
+	r->p++;
+	*n_r = v;
+	return true;
+}
+
+/* n bytes, then "\n": *data_r points at them. */
+static bool parts_rd_bytes(struct parts_rd *r, uint64_t n, const char **data_r)
+{
+	if ((uint64_t)(r->end - r->p) < n + 1 || r->p[n] != '\n')
+		return false;
+	*data_r = r->p;
+	r->p += n + 1;
+	return true;
+}
+
+/* Whether what the record says of file i can be true of its part: a wrong
+ * size would be served as the file's size. */
+static bool parts_record_sane(const struct fs_parts_data *pd, size_t i)
+{
+	const struct mail_part *p = &pd->parts[i];
+	uint64_t size = pd->sizes[i];
+
+	switch (p->kind) {
+	case MAIL_PART_HEADERS:
+		return !pd->binary[i] && !pd->local[i];
+	case MAIL_PART_TEXT:
+	case MAIL_PART_HTML:
+		/* A byte turns into at most 4 of UTF-8. */
+		return !pd->local[i] && (!pd->binary[i] || parts_encoded(p->body)) &&
+		       p->body->size <= PARTS_TEXT_MAX && size <= 4 * p->body->size;
+	case MAIL_PART_FILE:
+	case MAIL_PART_MESSAGE:
+		if (pd->binary[i] && !parts_encoded(p->body))
+			return false;
+		/* Decoding never makes a part larger; one fetched whole is
+		 * asked for one byte more than its size (parts_fetch_whole). */
+		if (pd->local[i])
+			return size <= p->body->size + 1 && p->body->size <= PARTS_WHOLE_MAX;
+		if (pd->binary[i])
+			return parts_size_plausible(p->body, size);
+		return !parts_encoded(p->body) && size == p->body->size;
+	}
+	return false;
+}
+
+/* The listing as a record in the cache left it, or -ENOENT: not there,
+ * or anything in it wrong (logged at debug level). */
+static int parts_record_get(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r)
+{
+	struct cache_key key = {.mailbox = pm->raw,
+				.uidvalidity = pm->uidvalidity,
+				.uid = pm->uid,
+				.section = PARTS_RECORD_SECTION};
+	struct fs_parts_data *pd = NULL;
+	const char *why = NULL, *tree, *headers;
+	char *rec = NULL, *digest = NULL, err[256];
+	uint64_t total = 0, tlen, hlen, n;
+	struct parts_rd r;
+	ssize_t got;
+
+	rec = malloc(CACHE_BLOCK_SIZE);
+	if (rec == NULL)
+		return -ENOENT;
+	got = cache_block_get(fs->cfg.cache, &key, rec);
+	if (got < 0) {
+		free(rec);
+		return -ENOENT;
+	}
+	/* The first line: the magic, the length, the digest. */
+	if ((size_t)got < PARTS_RECORD_HEAD ||
+	    memcmp(rec, PARTS_RECORD_MAGIC " ", sizeof(PARTS_RECORD_MAGIC)) != 0 ||
+	    rec[PARTS_RECORD_HEAD - 66] != ' ' || rec[PARTS_RECORD_HEAD - 1] != '\n') {
+		why = "not a record of this version";
+		goto out;
+	}
+	for (size_t k = sizeof(PARTS_RECORD_MAGIC); k < sizeof(PARTS_RECORD_MAGIC) + 10; k++) {
+		if (rec[k] < '0' || rec[k] > '9') {
+			why = "bad length";
+			goto out;
+		}
+		total = total * 10 + (uint64_t)(rec[k] - '0');
+	}
+	if (total < PARTS_RECORD_HEAD || total > PARTS_RECORD_MAX ||
+	    (uint64_t)got != (total < CACHE_BLOCK_SIZE ? total : CACHE_BLOCK_SIZE)) {
+		why = "length does not match";
+		goto out;
+	}
+	/* Every further block, each exactly as long as the length says. */
+	if (total > CACHE_BLOCK_SIZE) {
+		char *all = realloc(rec, (size_t)total);
+
+		if (all == NULL) {
+			why = "out of memory";
+			goto out;
+		}
+		rec = all;
+		for (uint64_t at = CACHE_BLOCK_SIZE; at < total; at += CACHE_BLOCK_SIZE) {
+			char *blk = malloc(CACHE_BLOCK_SIZE);
+			uint64_t want = total - at < CACHE_BLOCK_SIZE ? total - at : CACHE_BLOCK_SIZE;
+
+			if (blk == NULL) {
+				why = "out of memory";
+				goto out;
+			}
+			key.block = at / CACHE_BLOCK_SIZE;
+			got = cache_block_get(fs->cfg.cache, &key, blk);
+			if (got == (ssize_t)want)
+				memcpy(rec + at, blk, (size_t)want);
+			free(blk);
+			if (got != (ssize_t)want) {
+				why = got < 0 ? "a block is missing" : "a block has the wrong length";
+				goto out;
+			}
+		}
+	}
+	digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+					     (const guchar *)rec + PARTS_RECORD_HEAD,
+					     (size_t)total - PARTS_RECORD_HEAD);
+	if (memcmp(digest, rec + PARTS_RECORD_HEAD - 65, 64) != 0) {
+		why = "digest does not match";
+		goto out;
+	}
+	r = (struct parts_rd){.p = rec + PARTS_RECORD_HEAD, .end = rec + total};
+	if (!parts_rd_count(&r, "tree", total, &tlen) || !parts_rd_bytes(&r, tlen, &tree) ||
+	    !parts_rd_count(&r, "headers", total, &hlen) || !parts_rd_bytes(&r, hlen, &headers) ||
+	    !parts_rd_count(&r, "parts", IMAP_BODY_MAX_PARTS + 1, &n)) {
+		why = "malformed";
+		goto out;
+	}
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL)
+		abort();
+	if (imap_body_from_text(tree, (size_t)tlen, &pd->body, err, sizeof(err)) < 0) {
+		why = "the tree does not parse";
+		goto out;
+	}
+	pd->n = mail_parts_list(pd->body, &pd->parts);
+	if (pd->n != n) {
+		why = "the tree has another number of files";
+		goto out;
+	}
+	pd->sizes = calloc(pd->n, sizeof(*pd->sizes));
+	pd->texts = calloc(pd->n, sizeof(*pd->texts));
+	pd->binary = calloc(pd->n, sizeof(*pd->binary));
+	pd->local = calloc(pd->n, sizeof(*pd->local));
+	if (!pd->sizes || !pd->texts || !pd->binary || !pd->local)
+		abort();
+	for (size_t i = 0; i < pd->n; i++) {
+		const char *d = r.p;
+		uint64_t v = 0;
+
+		while (r.p < r.end && *r.p >= '0' && *r.p <= '9' && r.p - d < 20) {
+			if (v > (UINT64_MAX - (uint64_t)(*r.p - '0')) / 10)
+				break;
+			v = v * 10 + (uint64_t)(*r.p - '0');
+			r.p++;
+		}
+		if (r.p == d || r.end - r.p < 4 || r.p[0] != ' ' ||
+		    (r.p[1] != 'b' && r.p[1] != '-') || (r.p[2] != 'l' && r.p[2] != '-') ||
+		    r.p[3] != '\n') {
+			why = "malformed file line";
+			goto out;
+		}
+		pd->sizes[i] = v;
+		pd->binary[i] = r.p[1] == 'b';
+		pd->local[i] = r.p[2] == 'l';
+		r.p += 4;
+		if (!parts_record_sane(pd, i)) {
+			why = "a size or flag cannot be right";
+			goto out;
+		}
+		if (pd->parts[i].kind == MAIL_PART_HEADERS) {
+			pd->texts[i] = mail_parts_headers_txt(headers, (size_t)hlen);
+			if (strlen(pd->texts[i]) != pd->sizes[i]) {
+				why = "headers.txt has another size";
+				goto out;
+			}
+		}
+	}
+	if (r.p != r.end)
+		why = "bytes after the last file";
+out:
+	if (why != NULL) {
+		log_debug(LOG_CACHE, "%s UID %u: the cached listing of its parts is refused (%s); "
+				     "asking the server",
+			  pm->raw, pm->uid, why);
+		fs_parts_data_free(pd);
+		pd = NULL;
+	}
+	g_free(digest);
+	free(rec);
+	if (pd == NULL)
+		return -ENOENT;
 	*pd_r = pd;
 	return 0;
 }
@@ -434,6 +823,8 @@ int fs_parts_load(struct fs *fs, struct fs_node *d)
 {
 	struct fs_parts_data *pd = NULL;
 	struct parts_msg pm;
+	char *headers = NULL;
+	size_t hlen = 0;
 	int ret;
 
 	pthread_mutex_lock(&fs->lock);
@@ -446,10 +837,14 @@ int fs_parts_load(struct fs *fs, struct fs_node *d)
 	if (ret)
 		return 0;
 
-	ret = parts_build(fs, &pm, &pd);
-	if (ret < 0) {
-		log_warnx("cannot list the parts of %s UID %u", pm.raw, pm.uid);
-		return fs_errno_net(ret);
+	if (parts_record_get(fs, &pm, &pd) < 0) {
+		ret = parts_build(fs, &pm, &pd, &headers, &hlen);
+		if (ret < 0) {
+			log_warnx("cannot list the parts of %s UID %u", pm.raw, pm.uid);
+			return fs_errno_net(ret);
+		}
+		parts_record_put(fs, &pm, pd, headers, hlen);
+		free(headers);
 	}
 	pthread_mutex_lock(&fs->lock);
 	if (d->pd != NULL) {
@@ -486,6 +881,7 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 	struct parts_msg pm;
 	struct cache_key key;
 	struct fs_node *f;
+	char sec[PARTS_SECTION_MAX];
 	uint64_t fsize, first, last, end;
 	size_t i, nblocks;
 	char *mem = NULL;
@@ -527,10 +923,7 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 	mem = malloc(nblocks * CACHE_BLOCK_SIZE);
 	if (mem == NULL)
 		return -ENOMEM;
-	key = (struct cache_key){.mailbox = pm.raw,
-				 .uidvalidity = pm.uidvalidity,
-				 .uid = pm.uid,
-				 .section = pd->parts[i].body->section};
+	key = parts_key(&pm, &pd->parts[i], sec, sizeof(sec));
 	ok = calloc(nblocks, sizeof(*ok));
 	if (ok == NULL) {
 		ret = -ENOMEM;
@@ -551,15 +944,21 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 			k++;
 			continue;
 		}
-		if (pd->local[i]) {
-			/* Decoded here: fetch and decode the whole part again,
-			 * keep all of it, and take the blocks still missing. */
+		if (pd->local[i] || pd->parts[i].kind == MAIL_PART_TEXT ||
+		    pd->parts[i].kind == MAIL_PART_HTML) {
+			/* Decoded or converted here (or its size only known so):
+			 * fetch and turn the whole part again, keep all of it,
+			 * and take the blocks still missing. */
 			char *whole = NULL;
 			size_t len = 0;
 
 			ret = parts_fetch_whole(fs, &pm, pd, i, &c, &whole, &len);
-			if (ret == 0 && len != fsize)
+			if (ret == 0 && len != fsize) {
+				log_warnx("part %s of %s UID %u: %zu bytes now, not %llu as listed",
+					  pd->parts[i].body->section, pm.raw, pm.uid, len,
+					  (unsigned long long)fsize);
 				ret = -EIO;
+			}
 			if (ret == 0) {
 				key.block = 0;
 				cache_block_put_run(fs->cfg.cache, &key, whole, len);

@@ -1,6 +1,7 @@
 /* imap_conn: the commands behind a message's .parts directory: its
  * structure and header fields, the decoded sizes of its parts (RFC 3516
- * BINARY.SIZE), and one part's bytes (BINARY.PEEK or BODY.PEEK of a
+ * BINARY.SIZE), whole parts and the last bytes of parts (with those sizes
+ * in one command), and one part's bytes (BINARY.PEEK or BODY.PEEK of a
  * section).  As everywhere in this layer, each response is checked against
  * what was asked: other UIDs and other items are ignored, a value larger
  * than asked for or from another offset is -EPROTO, never an overflow. */
@@ -144,93 +145,231 @@ int imap_conn_fetch_structure(struct imap_conn *c, uint32_t uid, struct imap_bod
 	return 0;
 }
 
-/* ---- decoded sizes ---- */
+/* ---- decoded sizes, whole sections and tails in one command ---- */
 
-struct parts_sizes {
+struct parts_many {
 	uint32_t uid;
-	const char *const *sections;
-	size_t n;
+	const char *const *sections; /* BINARY.SIZE */
+	size_t nsizes;
 	uint64_t *sizes;
-	bool *seen;
+	bool *seen_size;
+	struct imap_whole *w;
+	size_t nwhole;
+	struct imap_tail *t;
+	size_t ntails;
+	bool *seen_tail;
 	int rc;
 };
 
-static void parts_sizes_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
+/* Whether item k = v is one of the BINARY.SIZE items asked for. */
+static bool parts_many_size(struct imap_conn *c, struct parts_many *p, const char *k,
+			    const struct imap_arg *v)
 {
-	struct parts_sizes *p = arg;
+	for (size_t j = 0; j < p->nsizes; j++) {
+		if (p->seen_size[j] ||
+		    !imap_conn_fetch_item(k, "BINARY.SIZE", p->sections[j], NULL, NULL))
+			continue;
+		if (!imap_arg_u64(v, &p->sizes[j])) {
+			imap_conn_set_error(c, "server %s sent a BINARY.SIZE of UID %" PRIu32
+					       " that is no number",
+					    c->host, p->uid);
+			p->rc = -EPROTO;
+		}
+		p->seen_size[j] = true;
+		return true;
+	}
+	return false;
+}
+
+/* Whether item k = v is one of the whole sections asked for. */
+static bool parts_many_whole(struct imap_conn *c, struct parts_many *p, const char *k,
+			     const struct imap_arg *v)
+{
+	for (size_t j = 0; j < p->nwhole; j++) {
+		struct imap_whole *w = &p->w[j];
+		const char *data;
+		size_t len;
+		int rc;
+
+		if (w->data != NULL ||
+		    !imap_conn_fetch_item(k, w->binary ? "BINARY" : "BODY", w->section, NULL, NULL))
+			continue;
+		rc = imap_conn_body_value(c, p->uid, v, w->max, &data, &len);
+		if (rc < 0) {
+			p->rc = rc;
+			return true;
+		}
+		w->data = malloc(len + 1);
+		if (w->data == NULL) {
+			p->rc = -ENOMEM;
+			return true;
+		}
+		memcpy(w->data, data, len);
+		w->data[len] = '\0';
+		w->len = len;
+		return true;
+	}
+	return false;
+}
+
+/* Whether item k = v is one of the tails asked for.  A tail from another
+ * offset than asked, or a malformed one, says nothing: got stays
+ * SIZE_MAX. */
+static bool parts_many_tail(struct imap_conn *c, struct parts_many *p, const char *k,
+			    const struct imap_arg *v)
+{
+	for (size_t j = 0; j < p->ntails; j++) {
+		struct imap_tail *t = &p->t[j];
+		uint64_t origin;
+		bool has_origin;
+		const char *data;
+		size_t len;
+
+		if (p->seen_tail[j] || !imap_conn_fetch_item(k, t->binary ? "BINARY" : "BODY",
+							     t->section, &origin, &has_origin))
+			continue;
+		/* A whole section asked for too is no tail (no origin). */
+		if (!has_origin && t->off != 0)
+			continue;
+		if (has_origin && origin != t->off)
+			continue;
+		if (imap_conn_body_value(c, p->uid, v, 2, &data, &len) < 0)
+			continue;
+		t->got = len;
+		p->seen_tail[j] = true;
+		return true;
+	}
+	return false;
+}
+
+static void parts_many_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
+{
+	struct parts_many *p = arg;
 	const struct imap_arg *items = parts_items_for(r, p->uid);
 
-	(void)c;
-	if (items == NULL)
+	if (items == NULL || p->rc < 0)
 		return;
-	for (size_t i = 0; i + 1 < items->len; i += 2) {
+	for (size_t i = 0; i + 1 < items->len && p->rc == 0; i += 2) {
 		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
 
 		if (k->type != IMAP_ARG_ATOM)
 			continue;
-		for (size_t j = 0; j < p->n; j++) {
-			if (p->seen[j] ||
-			    !imap_conn_fetch_item(k->u.str, "BINARY.SIZE", p->sections[j], NULL, NULL))
-				continue;
-			if (!imap_arg_u64(v, &p->sizes[j])) {
-				imap_conn_set_error(c, "server %s sent a BINARY.SIZE of UID %" PRIu32
-						       " that is no number",
-						    c->host, p->uid);
-				p->rc = -EPROTO;
-				return;
-			}
-			p->seen[j] = true;
-			break;
-		}
+		if (parts_many_size(c, p, k->u.str, v) || parts_many_whole(c, p, k->u.str, v))
+			continue;
+		parts_many_tail(c, p, k->u.str, v);
 	}
 }
 
-int imap_conn_fetch_binary_sizes(struct imap_conn *c, uint32_t uid, const char *const *sections,
-				 size_t n, uint64_t *sizes_r)
+static void parts_wholes_free(struct imap_whole *w, size_t n)
 {
-	struct parts_sizes p = {.uid = uid, .sections = sections, .n = n, .sizes = sizes_r};
+	for (size_t i = 0; i < n; i++) {
+		free(w[i].data);
+		w[i].data = NULL;
+		w[i].len = 0;
+	}
+}
+
+int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *sections,
+			  size_t nsizes, uint64_t *sizes_r, struct imap_whole *w, size_t nwhole,
+			  struct imap_tail *t, size_t ntails)
+{
+	struct parts_many p = {.uid = uid,
+			       .sections = sections,
+			       .nsizes = nsizes,
+			       .sizes = sizes_r,
+			       .w = w,
+			       .nwhole = nwhole,
+			       .t = t,
+			       .ntails = ntails};
 	struct buf items = BUF_INIT;
 	struct imap_conn_cmd cmd;
+	bool binary = nsizes > 0;
 	int rc;
 
+	for (size_t i = 0; i < nwhole; i++) {
+		w[i].data = NULL;
+		w[i].len = 0;
+	}
+	for (size_t i = 0; i < ntails; i++)
+		t[i].got = SIZE_MAX;
 	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
-	if (!imap_conn_has_cap(c, "BINARY")) {
+	if (binary && !imap_conn_has_cap(c, "BINARY")) {
 		imap_conn_set_error(c, "server %s does not offer BINARY", c->host);
 		return -EOPNOTSUPP;
 	}
-	if (uid == 0 || n == 0 || n > IMAP_BODY_MAX_PARTS) {
+	if (uid == 0 || nsizes + nwhole + ntails == 0 || nsizes > IMAP_BODY_MAX_PARTS ||
+	    nwhole > IMAP_BODY_MAX_PARTS || ntails > IMAP_BODY_MAX_PARTS) {
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!parts_section_ok(sections[i])) {
-			imap_conn_set_error(c, "UID FETCH: invalid section");
-			return -EINVAL;
-		}
+	for (size_t i = 0; i < nsizes; i++)
+		if (!parts_section_ok(sections[i]))
+			goto invalid;
+	for (size_t i = 0; i < nwhole; i++) {
+		if (!parts_section_ok(w[i].section) || w[i].max > UINT32_MAX)
+			goto invalid;
+		binary |= w[i].binary;
 	}
-	p.seen = calloc(n, sizeof(*p.seen));
-	if (p.seen == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < ntails; i++) {
+		if (!parts_section_ok(t[i].section))
+			goto invalid;
+		binary |= t[i].binary;
+	}
+	if (binary && !imap_conn_has_cap(c, "BINARY")) {
+		imap_conn_set_error(c, "server %s does not offer BINARY", c->host);
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < nsizes; i++)
 		buf_appendf(&items, " BINARY.SIZE[%s]", sections[i]);
+	for (size_t i = 0; i < nwhole; i++)
+		buf_appendf(&items, " %s.PEEK[%s]", w[i].binary ? "BINARY" : "BODY", w[i].section);
+	for (size_t i = 0; i < ntails; i++)
+		buf_appendf(&items, " %s.PEEK[%s]<%" PRIu64 ".2>", t[i].binary ? "BINARY" : "BODY",
+			    t[i].section, t[i].off);
+	p.seen_size = calloc(nsizes ? nsizes : 1, sizeof(*p.seen_size));
+	p.seen_tail = calloc(ntails ? ntails : 1, sizeof(*p.seen_tail));
+	if (p.seen_size == NULL || p.seen_tail == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
 	imap_conn_cmd_raw(&cmd, "%" PRIu32 " (UID%s)", uid, items.data);
-	rc = imap_conn_run(c, &cmd, parts_sizes_data, &p, NULL, NULL);
+	rc = imap_conn_run(c, &cmd, parts_many_data, &p, NULL, NULL);
 	imap_conn_cmd_clear(&cmd);
-	buf_free(&items);
 	if (rc == 0)
 		rc = p.rc;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (!p.seen[i]) {
+	for (size_t i = 0; rc == 0 && i < nsizes; i++) {
+		if (!p.seen_size[i]) {
 			imap_conn_set_error(c, "server %s sent no BINARY.SIZE[%s] of UID %" PRIu32,
 					    c->host, sections[i], uid);
 			rc = -ENOENT;
 		}
 	}
-	free(p.seen);
+	for (size_t i = 0; rc == 0 && i < nwhole; i++) {
+		if (w[i].data == NULL) {
+			imap_conn_set_error(c, "server %s sent no %s[%s] of UID %" PRIu32, c->host,
+					    w[i].binary ? "BINARY" : "BODY", w[i].section, uid);
+			rc = -ENOENT;
+		}
+	}
+out:
+	if (rc < 0)
+		parts_wholes_free(w, nwhole);
+	buf_free(&items);
+	free(p.seen_size);
+	free(p.seen_tail);
 	return rc;
+invalid:
+	imap_conn_set_error(c, "UID FETCH: invalid section");
+	return -EINVAL;
+}
+
+int imap_conn_fetch_binary_sizes(struct imap_conn *c, uint32_t uid, const char *const *sections,
+				 size_t n, uint64_t *sizes_r)
+{
+	return imap_conn_fetch_parts(c, uid, sections, n, sizes_r, NULL, 0, NULL, 0);
 }
 
 /* ---- one section's bytes ---- */
@@ -331,83 +470,7 @@ int imap_conn_fetch_section(struct imap_conn *c, uint32_t uid, const char *secti
 
 /* ---- checking sizes by their last byte ---- */
 
-struct parts_tails {
-	uint32_t uid;
-	struct imap_tail *t;
-	size_t n;
-	bool *seen;
-	int rc;
-};
-
-static void parts_tails_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
-{
-	struct parts_tails *p = arg;
-	const struct imap_arg *items = parts_items_for(r, p->uid);
-
-	if (items == NULL)
-		return;
-	for (size_t i = 0; i + 1 < items->len; i += 2) {
-		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
-
-		if (k->type != IMAP_ARG_ATOM)
-			continue;
-		for (size_t j = 0; j < p->n; j++) {
-			const struct imap_tail *t = &p->t[j];
-			uint64_t origin;
-			bool has_origin;
-			const char *data;
-			size_t len;
-
-			if (p->seen[j] || !imap_conn_fetch_item(k->u.str, t->binary ? "BINARY" : "BODY",
-						      t->section, &origin, &has_origin))
-				continue;
-			/* Another offset than asked: the bytes say nothing. */
-			if (has_origin ? origin != t->off : t->off != 0)
-				continue;
-			if (imap_conn_body_value(c, p->uid, v, 2, &data, &len) < 0)
-				continue;
-			p->t[j].got = len;
-			p->seen[j] = true;
-			break;
-		}
-	}
-}
-
 int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t, size_t n)
 {
-	struct parts_tails p = {.uid = uid, .t = t, .n = n};
-	struct buf items = BUF_INIT;
-	struct imap_conn_cmd cmd;
-	int rc;
-
-	rc = imap_conn_check_selected(c, "UID FETCH");
-	if (rc < 0)
-		return rc;
-	if (uid == 0 || n == 0 || n > IMAP_BODY_MAX_PARTS) {
-		imap_conn_set_error(c, "UID FETCH: invalid request");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!parts_section_ok(t[i].section) ||
-		    (t[i].binary && !imap_conn_has_cap(c, "BINARY"))) {
-			imap_conn_set_error(c, "UID FETCH: invalid section");
-			buf_free(&items);
-			return -EINVAL;
-		}
-		t[i].got = SIZE_MAX;
-		buf_appendf(&items, " %s.PEEK[%s]<%" PRIu64 ".2>", t[i].binary ? "BINARY" : "BODY",
-			    t[i].section, t[i].off);
-	}
-	p.seen = calloc(n, sizeof(*p.seen));
-	if (p.seen == NULL) {
-		buf_free(&items);
-		return -ENOMEM;
-	}
-	imap_conn_cmd_start(c, &cmd, "UID FETCH");
-	imap_conn_cmd_raw(&cmd, "%" PRIu32 " (UID%s)", uid, items.data);
-	rc = imap_conn_run(c, &cmd, parts_tails_data, &p, NULL, NULL);
-	imap_conn_cmd_clear(&cmd);
-	buf_free(&items);
-	free(p.seen);
-	return rc;
+	return imap_conn_fetch_parts(c, uid, NULL, 0, NULL, NULL, 0, t, n);
 }
