@@ -88,7 +88,8 @@ void imap_list_free(struct imap_list_entry **v, size_t n);
 
 /* EXAMINE name (read-only select), with (CONDSTORE) when the server has
  * it so that HIGHESTMODSEQ is reported.  Skipped when name is already
- * selected and fresh is false; the status is then the one last seen,
+ * selected (by EXAMINE or SELECT: reads never set \Seen) and fresh is
+ * false; the status is then the one last seen,
  * kept up to date by EXISTS and EXPUNGE responses.  A failure leaves no
  * mailbox selected; a server that sends no UIDVALIDITY gets -EPROTO. */
 struct imap_mbox_status {
@@ -188,6 +189,29 @@ struct imap_tail {
 };
 int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t, size_t n);
 
+/* UID FETCH uid (UID BINARY.SIZE[s] ... BINARY.PEEK[w] | BODY.PEEK[w] ...
+ * BINARY.PEEK[t]<off.2> | BODY.PEEK[t]<off.2> ...), in that order: the
+ * three requests above in one command, so that a .parts listing learns
+ * the decoded sizes of its encoded parts, the whole bytes of its text
+ * parts and the check of the sizes it already knows in one round trip.
+ * Any of the three may be empty, not all.  Sizes as
+ * imap_conn_fetch_binary_sizes (-EOPNOTSUPP without BINARY when nsizes
+ * or a binary item is asked for); tails as imap_conn_fetch_tails (never
+ * an error); each whole section gives w[i].data (malloc'd, NUL after
+ * w[i].len bytes; the caller frees it), at most w[i].max bytes (more is
+ * -EPROTO); a whole section or size the server left out is -ENOENT.  On
+ * error every w[i].data is NULL. */
+struct imap_whole {
+	const char *section;
+	bool binary; /* BINARY.PEEK (decoded by the server), else BODY.PEEK */
+	size_t max;  /* at most UINT32_MAX */
+	char *data;
+	size_t len;
+};
+int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *sections,
+			  size_t nsizes, uint64_t *sizes_r, struct imap_whole *w, size_t nwhole,
+			  struct imap_tail *t, size_t ntails);
+
 /* Resync commands (cmd_sync.c).
  *
  * UID SEARCH ALL in the selected mailbox — as "UID SEARCH RETURN (ALL)
@@ -208,6 +232,102 @@ int imap_conn_search_uids(struct imap_conn *c, size_t max, uint32_t **uids_r, si
 typedef int (*imap_flags_cb)(void *arg, uint32_t uid, const char *flags);
 int imap_conn_fetch_flags(struct imap_conn *c, uint32_t lo, uint32_t hi, uint64_t changedsince,
 			  imap_flags_cb cb, void *arg);
+
+/* Changing mail (cmd_write.c, SPEC §4).  Mailbox names are raw (modified
+ * UTF-7); flags are space-separated lists as FETCH reports them ("" for
+ * none), each a system flag ("\\Seen") or an atom keyword, anything else
+ * -EINVAL before a byte is sent.  Errors by imap_status_errno.  A UID 0 is
+ * -EINVAL; a broken connection -ECONNRESET, nothing sent.
+ *
+ * Ambiguity.  When one of the commands below fails because the connection
+ * broke (-ECONNRESET, -ETIMEDOUT, -EPIPE ...) imap_conn_cmd_sent() says
+ * whether any byte of it may have reached the server: then the outcome is
+ * unknown and the caller must find out (by UID or Message-ID) before it
+ * sends anything else about those messages; never resend blindly. */
+bool imap_conn_cmd_sent(const struct imap_conn *c);
+/* (It is reset by every command below, also one refused before sending,
+ * and set once a byte of the command went to the transport; a failure of
+ * the UNSELECT or EXAMINE before a DELETE or RENAME leaves it false.) */
+
+/* CREATE, DELETE, RENAME.  [ALREADYEXISTS] -EEXIST, [NONEXISTENT] -ENOENT,
+ * [NOPERM] -EACCES, [INUSE] -EAGAIN, [CANNOT] -EINVAL, other NO -EIO.
+ * DELETE or RENAME of the selected mailbox (RENAME: also of a mailbox
+ * whose name starts with from, as renaming a parent renames its children)
+ * unselects it first, and nothing is selected afterwards, whatever the
+ * outcome.  CLOSE is not used: it would expunge; UNSELECT where offered,
+ * else EXAMINE (read-only: leaving the mailbox expunges nothing), then
+ * the command.  Before RENAME that EXAMINE is of the selected mailbox
+ * itself (skipped when it was EXAMINEd already); before DELETE it is of
+ * INBOX, as Dovecot disconnects a session whose selected mailbox was
+ * deleted, even an EXAMINEd one ("* BYE Selected mailbox was deleted"). */
+int imap_conn_create(struct imap_conn *c, const char *raw);
+int imap_conn_delete(struct imap_conn *c, const char *raw);
+int imap_conn_rename(struct imap_conn *c, const char *from, const char *to);
+
+/* SELECT name (read-write) with (CONDSTORE) when offered; as
+ * imap_conn_examine otherwise (skipped when name is already selected
+ * read-write and fresh is false).  -EROFS when the server opens it
+ * [READ-ONLY]: it is then left selected read-only, as by EXAMINE, with
+ * *st_r filled.  STORE, UID EXPUNGE and MOVE need it; they fail with
+ * -EINVAL, nothing sent, on a mailbox selected with EXAMINE (COPY and the
+ * Message-ID search do not). */
+int imap_conn_select(struct imap_conn *c, const char *name, bool fresh,
+		     struct imap_mbox_status *st_r);
+/* Whether the selected mailbox keeps flag (PERMANENTFLAGS of the last
+ * SELECT): a system flag listed, or a keyword listed or allowed by "\*"
+ * (compared case-insensitively).  Without PERMANENTFLAGS, or with a
+ * malformed one, every flag counts as permanent (RFC 3501).  False when
+ * no mailbox is selected read-write. */
+bool imap_conn_flag_permanent(const struct imap_conn *c, const char *flag);
+
+/* STATUS name (UIDNEXT UIDVALIDITY), of any mailbox (the selected one
+ * too, RFC 3501 allows it): what a later COPY's result will be looked for
+ * above, when its answer is lost.  -EPROTO when the server leaves either
+ * out (or says 0). */
+int imap_conn_status(struct imap_conn *c, const char *name, uint32_t *uidvalidity_r,
+		     uint32_t *uidnext_r);
+
+/* UID STORE uid op.SILENT (flags): op is "FLAGS" (replace), "+FLAGS" or
+ * "-FLAGS" (else -EINVAL).  -ENOENT when the UID no longer exists: no
+ * FETCH of it came back, neither to the STORE nor to the UID FETCH uid
+ * (UID) sent with it in the same write (one round trip; a server may
+ * answer OK to a STORE of a UID that is gone, Dovecot does).  A NO to
+ * that check after an OK STORE is its errno. */
+int imap_conn_store(struct imap_conn *c, uint32_t uid, const char *op, const char *flags);
+/* UID EXPUNGE uid (RFC 4315): -EOPNOTSUPP without UIDPLUS, and then
+ * nothing is sent.  Never a plain EXPUNGE.  It removes the message only
+ * if it has \Deleted (imap_conn_store "+FLAGS" first). */
+int imap_conn_uid_expunge(struct imap_conn *c, uint32_t uid);
+/* UID MOVE uid dest (RFC 6851; -EOPNOTSUPP without MOVE, nothing sent) and
+ * UID COPY uid dest.  The copy's UIDVALIDITY and UID from [COPYUID] (in
+ * the tagged OK, or untagged before the EXPUNGE for MOVE) go to
+ * *uidvalidity_r, *uid_r (both 0 when the server did not say, or said it
+ * malformed or for another source UID).  -ENOENT when the source UID is
+ * gone: NO [EXPUNGEISSUED], or an OK that moved or copied nothing (COPY:
+ * no COPYUID code at all on a UIDPLUS server; MOVE: neither a COPYUID
+ * code nor an EXPUNGE); [TRYCREATE] -ENOENT too. */
+int imap_conn_move(struct imap_conn *c, uint32_t uid, const char *dest, uint32_t *uidvalidity_r,
+		   uint32_t *uid_r);
+int imap_conn_copy(struct imap_conn *c, uint32_t uid, const char *dest, uint32_t *uidvalidity_r,
+		   uint32_t *uid_r);
+/* APPEND mailbox (flags) "INTERNALDATE" {len}: the message as is (it must
+ * hold no NUL: -EINVAL; no other check here), as a LITERAL+ / LITERAL-
+ * literal when offered, else after the server's continuation; written
+ * from data, not copied, each wait bounded by the timeout.  The date is
+ * sent in UTC ("+0000"; -EINVAL outside years 0-9999).  The new message's
+ * UIDVALIDITY and UID from [APPENDUID] to *uidvalidity_r, *uid_r (0, 0
+ * when the server did not say, as without UIDPLUS, or said it malformed;
+ * Dovecot says it even when UIDPLUS is not announced).  A NO to the literal's announcement
+ * ([TOOBIG], [OVERQUOTA]...) sends nothing more. */
+int imap_conn_append(struct imap_conn *c, const char *mailbox, const char *flags,
+		     time_t internaldate, const char *data, size_t len, uint32_t *uidvalidity_r,
+		     uint32_t *uid_r);
+/* UID SEARCH HEADER Message-ID "id" in the selected mailbox (id as in the
+ * header, with its angle brackets; empty: -EINVAL, as HEADER matches
+ * substrings; CHARSET UTF-8 when it holds 8-bit bytes): *uids_r as
+ * imap_conn_search_uids, at most 100000.  Used to learn what an APPEND,
+ * COPY or MOVE whose reply was lost did. */
+int imap_conn_search_msgid(struct imap_conn *c, const char *id, uint32_t **uids_r, size_t *n_r);
 
 /* The one mapping of IMAP outcomes to errno: OK and PREAUTH 0; NO -EIO,
  * or by code (RFC 5530; AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES,

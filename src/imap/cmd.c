@@ -132,10 +132,10 @@ int imap_conn_examine(struct imap_conn *c, const char *name, bool fresh,
 		*st_r = c->st;
 		return 0;
 	}
-	/* A failed EXAMINE leaves no mailbox selected (RFC 3501 §6.3.1). */
-	free(c->selected);
-	c->selected = NULL;
-	memset(&c->st, 0, sizeof(c->st));
+	/* A failed EXAMINE leaves no mailbox selected (RFC 3501 §6.3.1).  A
+	 * mailbox selected read-write serves reads as well (BODY.PEEK never
+	 * sets \Seen), so only a different name or fresh gets here. */
+	imap_conn_unselect_state(c);
 
 	imap_conn_cmd_start(c, &cmd, "EXAMINE");
 	imap_conn_cmd_astring(c, &cmd, name, strlen(name));

@@ -157,28 +157,26 @@ static int sync_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int imap_conn_search_uids(struct imap_conn *c, size_t max, uint32_t **uids_r, size_t *n_r)
+void imap_conn_search_start(struct imap_conn *c, struct imap_conn_cmd *cmd)
 {
-	struct imap_conn_cmd cmd;
-	struct sync_search s = {.max = max};
+	imap_conn_cmd_start(c, cmd, "UID SEARCH");
+	/* RFC 4731: the answer is a compact UID set ("1:19998,20000"), a few
+	 * bytes for a folder with few holes, instead of every UID. */
+	if (imap_conn_has_cap(c, "ESEARCH"))
+		imap_conn_cmd_raw(cmd, "RETURN (ALL)");
+}
+
+int imap_conn_search_run(struct imap_conn *c, struct imap_conn_cmd *cmd, size_t max,
+			 uint32_t **uids_r, size_t *n_r)
+{
+	struct sync_search s = {.max = max, .tag = cmd->tag};
 	size_t n = 0;
 	int rc;
 
 	*uids_r = NULL;
 	*n_r = 0;
-	rc = imap_conn_check_selected(c, "UID SEARCH");
-	if (rc < 0)
-		return rc;
-	imap_conn_cmd_start(c, &cmd, "UID SEARCH");
-	/* RFC 4731: the answer is a compact UID set ("1:19998,20000"), a few
-	 * bytes for a folder with few holes, instead of every UID. */
-	if (imap_conn_has_cap(c, "ESEARCH"))
-		imap_conn_cmd_raw(&cmd, "RETURN (ALL) ALL");
-	else
-		imap_conn_cmd_raw(&cmd, "ALL");
-	s.tag = cmd.tag;
-	rc = imap_conn_run(c, &cmd, sync_search_data, &s, NULL, NULL);
-	imap_conn_cmd_clear(&cmd);
+	rc = imap_conn_run(c, cmd, sync_search_data, &s, NULL, NULL);
+	imap_conn_cmd_clear(cmd);
 	if (rc == 0)
 		rc = s.rc;
 	if (rc < 0) {
@@ -194,6 +192,21 @@ int imap_conn_search_uids(struct imap_conn *c, size_t max, uint32_t **uids_r, si
 	*uids_r = s.v;
 	*n_r = n;
 	return 0;
+}
+
+int imap_conn_search_uids(struct imap_conn *c, size_t max, uint32_t **uids_r, size_t *n_r)
+{
+	struct imap_conn_cmd cmd;
+	int rc;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	rc = imap_conn_check_selected(c, "UID SEARCH");
+	if (rc < 0)
+		return rc;
+	imap_conn_search_start(c, &cmd);
+	imap_conn_cmd_raw(&cmd, "ALL");
+	return imap_conn_search_run(c, &cmd, max, uids_r, n_r);
 }
 
 /* ---- UID FETCH (UID FLAGS) ---- */

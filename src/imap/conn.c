@@ -217,7 +217,12 @@ static void conn_break(struct imap_conn *c)
 
 static int conn_write(struct imap_conn *c, const char *p, size_t len)
 {
-	int rc = net_write(c->net, p, len);
+	int rc;
+
+	/* From here on the server may have seen (part of) the command. */
+	if (len)
+		c->cmd_sent = true;
+	rc = net_write(c->net, p, len);
 
 	if (rc < 0) {
 		imap_conn_set_error(c, "%s", net_error(c->net));
@@ -356,6 +361,7 @@ void imap_conn_cmd_start(struct imap_conn *c, struct imap_conn_cmd *cmd, const c
 {
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->secret_at = SIZE_MAX;
+	c->cmd_sent = false;
 	snprintf(cmd->tag, sizeof(cmd->tag), "a%u", ++c->next_tag);
 	snprintf(cmd->verb, sizeof(cmd->verb), "%s", verb);
 	buf_appendf(&cmd->out, "%s %s", cmd->tag, verb);
@@ -423,6 +429,31 @@ void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const
 	buf_append(&cmd->out, s, len);
 }
 
+void imap_conn_cmd_literal(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *data,
+			   size_t len)
+{
+	if (cmd->rc)
+		return;
+	if (cmd->ext) {
+		cmd->rc = -E2BIG;
+		return;
+	}
+	bool nonsync =
+	    imap_conn_has_cap(c, "LITERAL+") || (len <= 4096 && imap_conn_has_cap(c, "LITERAL-"));
+	conn_cmd_sep(cmd);
+	buf_appendf(&cmd->out, "{%zu%s}\r\n", len, nonsync ? "+" : "");
+	if (!nonsync) {
+		if (cmd->nwaits == IMAP_CONN_MAX_SYNC) {
+			cmd->rc = -E2BIG;
+			return;
+		}
+		cmd->waits[cmd->nwaits++] = cmd->out.len;
+	}
+	cmd->ext = data;
+	cmd->ext_len = len;
+	cmd->ext_at = cmd->out.len;
+}
+
 void imap_conn_cmd_reserve(struct imap_conn_cmd *cmd, size_t n)
 {
 	static const char zeros[256];
@@ -486,6 +517,107 @@ static int conn_dispatch(struct imap_conn *c, const struct imap_resp *r, imap_co
 	return 0;
 }
 
+/* A tagged response that completes nothing we sent breaks the
+ * connection. */
+static int conn_unexpected(struct imap_conn *c, const struct imap_resp *r)
+{
+	char text[64];
+
+	imap_conn_clean_text(r->tag, text, sizeof(text));
+	imap_conn_set_error(c, "protocol error from server %s: unexpected response '%s %s'",
+			    c->host, text, conn_status_name(r->status));
+	conn_break(c);
+	return -EPROTO;
+}
+
+/* A tagged response must complete cmd (its tag, OK/NO/BAD). */
+static int conn_check_tagged(struct imap_conn *c, const struct imap_conn_cmd *cmd,
+			     const struct imap_resp *r)
+{
+	if (strcmp(r->tag, cmd->tag) == 0 &&
+	    (r->status == IMAP_STATUS_OK || r->status == IMAP_STATUS_NO ||
+	     r->status == IMAP_STATUS_BAD))
+		return 0;
+	return conn_unexpected(c, r);
+}
+
+int imap_conn_run_pipe(struct imap_conn *c, struct imap_conn_cmd **cmds, size_t n,
+		       imap_conn_data_fn fn, void *arg, int *rcs)
+{
+	struct imap_resp *r = NULL;
+	struct buf all = BUF_INIT;
+	char first_err[sizeof(c->err)] = "";
+	bool completed[IMAP_CONN_MAX_PIPE] = {false};
+	size_t done = 0;
+	int rc = n > IMAP_CONN_MAX_PIPE ? -E2BIG : 0;
+
+	for (size_t i = 0; i < n; i++)
+		rcs[i] = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (cmds[i]->rc || cmds[i]->nwaits || cmds[i]->ext ||
+		    cmds[i]->secret_at != SIZE_MAX)
+			rc = cmds[i]->rc ? cmds[i]->rc : -EINVAL;
+	}
+	if (rc) {
+		imap_conn_set_error(c, "%s: %s", cmds[0]->verb, strerror(-rc));
+		return rc;
+	}
+	if (c->broken) {
+		if (!c->err[0])
+			imap_conn_set_error(c, "connection to %s is broken", c->host);
+		return -ECONNRESET;
+	}
+	/* One write for all: the round trip is paid once. */
+	for (size_t i = 0; i < n; i++) {
+		buf_appends(&cmds[i]->out, "\r\n");
+		conn_trace_sent(c, cmds[i], 0, cmds[i]->out.len);
+		buf_append(&all, cmds[i]->out.data, cmds[i]->out.len);
+	}
+	rc = conn_write(c, all.data, all.len);
+	buf_free(&all);
+	if (rc < 0)
+		return rc;
+	while (done < n) {
+		rc = conn_read_resp(c, &r);
+		if (rc < 0)
+			goto out;
+		if (r->type == IMAP_RESP_TAGGED) {
+			/* A server may complete independent commands in any
+			 * order (RFC 3501 §5.5); each tag once. */
+			size_t i = 0;
+
+			while (i < n && (completed[i] || strcmp(r->tag, cmds[i]->tag) != 0))
+				i++;
+			rc = i < n ? conn_check_tagged(c, cmds[i], r) : conn_unexpected(c, r);
+			if (rc < 0)
+				goto out;
+			completed[i] = true;
+			rcs[i] = conn_complete(c, cmds[i], r);
+			if (rcs[i] && !first_err[0])
+				memcpy(first_err, c->err, sizeof(first_err));
+			done++;
+		} else if (r->type == IMAP_RESP_CONTINUATION) {
+			imap_conn_set_error(c,
+					    "protocol error from server %s: unexpected "
+					    "continuation request",
+					    c->host);
+			conn_break(c);
+			rc = -EPROTO;
+			goto out;
+		} else {
+			rc = conn_dispatch(c, r, fn, arg);
+			if (rc < 0)
+				goto out;
+		}
+		imap_resp_free(&r);
+	}
+	if (first_err[0])
+		memcpy(c->err, first_err, sizeof(first_err));
+out:
+	imap_resp_free(&r);
+	return rc;
+}
+
 int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data_fn fn, void *arg,
 		  const char *cont_reply, struct imap_resp **done_r)
 {
@@ -531,7 +663,24 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 		}
 		imap_resp_free(&r);
 	}
-	rc = conn_send_part(c, cmd, pos, cmd->out.len);
+	if (cmd->ext) {
+		char what[64];
+
+		if (pos < cmd->ext_at) {
+			rc = conn_send_part(c, cmd, pos, cmd->ext_at);
+			if (rc < 0)
+				goto out;
+		}
+		/* The literal straight from the caller's memory; the CRLF
+		 * that ends the command is not worth a trace line. */
+		snprintf(what, sizeof(what), "<%zu literal bytes>", cmd->ext_len);
+		log_trace(c->id, 'C', what, strlen(what));
+		rc = conn_write(c, cmd->ext, cmd->ext_len);
+		if (rc == 0)
+			rc = conn_write(c, cmd->out.data + cmd->ext_at, cmd->out.len - cmd->ext_at);
+	} else {
+		rc = conn_send_part(c, cmd, pos, cmd->out.len);
+	}
 	if (rc < 0)
 		goto out;
 
@@ -570,17 +719,9 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 		imap_resp_free(&r);
 	}
 done:
-	if (strcmp(r->tag, cmd->tag) != 0 ||
-	    (r->status != IMAP_STATUS_OK && r->status != IMAP_STATUS_NO &&
-	     r->status != IMAP_STATUS_BAD)) {
-		char text[64];
-		imap_conn_clean_text(r->tag, text, sizeof(text));
-		imap_conn_set_error(c, "protocol error from server %s: unexpected response '%s %s'",
-				    c->host, text, conn_status_name(r->status));
-		conn_break(c);
-		rc = -EPROTO;
+	rc = conn_check_tagged(c, cmd, r);
+	if (rc < 0)
 		goto out;
-	}
 	rc = conn_complete(c, cmd, r);
 	if (done_r) {
 		*done_r = r;
@@ -931,6 +1072,7 @@ void imap_conn_close(struct imap_conn **cp)
 	imap_parser_free(&c->parser);
 	conn_caps_clear(c);
 	free(c->selected);
+	free(c->permflags);
 	free(c->host);
 	free(c->user);
 	free(c);
@@ -1014,6 +1156,21 @@ bool imap_conn_fetch_item(const char *s, const char *name, const char *section, 
 	*origin_r = v;
 	*has_origin_r = true;
 	return true;
+}
+
+void imap_conn_unselect_state(struct imap_conn *c)
+{
+	free(c->selected);
+	c->selected = NULL;
+	c->selected_rw = false;
+	free(c->permflags);
+	c->permflags = NULL;
+	memset(&c->st, 0, sizeof(c->st));
+}
+
+bool imap_conn_cmd_sent(const struct imap_conn *c)
+{
+	return c->cmd_sent;
 }
 
 int imap_conn_check_selected(struct imap_conn *c, const char *what)

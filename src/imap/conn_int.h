@@ -1,10 +1,11 @@
 /* imap_conn internals shared by conn.c (transport, command engine, login)
- * and cmd.c (the mailbox commands). */
+ * and the cmd*.c files (the mailbox commands). */
 #ifndef IMAPFS_IMAP_CONN_INT_H
 #define IMAPFS_IMAP_CONN_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "imapfs/buf.h"
 #include "imapfs/imap_conn.h"
@@ -12,6 +13,8 @@
 
 /* Input bytes read from the server but not yet consumed by the parser. */
 #define IMAP_CONN_INBUF 16384
+/* Commands imap_conn_run_pipe sends at once. */
+#define IMAP_CONN_MAX_PIPE 8
 /* Synchronizing literals one command may hold (LOGIN user pass). */
 #define IMAP_CONN_MAX_SYNC 4
 
@@ -26,7 +29,12 @@ struct imap_conn {
 	char **caps; /* as announced; replaced as a whole */
 	size_t ncaps;
 	unsigned caps_gen; /* bumped whenever caps are replaced */
-	char *selected;	   /* raw name of the EXAMINEd mailbox, or NULL */
+	char *selected;	   /* raw name of the selected mailbox, or NULL */
+	bool selected_rw;  /* selected with SELECT, not EXAMINE or [READ-ONLY] */
+	/* PERMANENTFLAGS of the last SELECT, space-separated; NULL when the
+	 * server did not say (then every flag counts as permanent). */
+	char *permflags;
+	bool cmd_sent; /* a byte of the latest command went to the transport */
 	struct imap_mbox_status st;
 	char err[512];
 	size_t in_start, in_end;
@@ -43,6 +51,10 @@ struct imap_conn_cmd {
 	size_t waits[IMAP_CONN_MAX_SYNC];
 	size_t nwaits;
 	size_t secret_at; /* SIZE_MAX: nothing secret */
+	/* A literal sent from the caller's memory, not copied into out: its
+	 * bytes go after out[0, ext_at) (which ends with its "{N}\r\n"). */
+	const char *ext;
+	size_t ext_len, ext_at;
 	bool secret_next; /* the next argument starts the secret part */
 	int rc;		  /* first building error (-EINVAL for CR/LF/NUL) */
 };
@@ -61,6 +73,13 @@ void imap_conn_cmd_raw(struct imap_conn_cmd *cmd, const char *fmt, ...)
  * command fail with -EINVAL before anything is sent. */
 void imap_conn_cmd_astring(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *s,
 			   size_t len);
+/* Appends SP and a literal of data, which must be the command's last
+ * argument and stay valid until imap_conn_run returns: it is written from
+ * there, not copied (APPEND of a large message).  Non-synchronizing with
+ * LITERAL+ (or LITERAL- up to 4096 bytes), else sent after the server's
+ * "+".  No check of the bytes here. */
+void imap_conn_cmd_literal(struct imap_conn *c, struct imap_conn_cmd *cmd, const char *data,
+			   size_t len);
 /* Grows the buffer ahead so that secrets appended later are never left
  * behind in a block freed by realloc. */
 void imap_conn_cmd_reserve(struct imap_conn_cmd *cmd, size_t n);
@@ -78,6 +97,19 @@ void imap_conn_cmd_clear(struct imap_conn_cmd *cmd);
  * NULL, receives the completion (NULL on transport failure). */
 int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data_fn fn, void *arg,
 		  const char *cont_reply, struct imap_resp **done_r);
+
+/* Sends n commands (at most IMAP_CONN_MAX_PIPE; they must not depend on
+ * each other's results, RFC 3501 §5.5) in one write and reads responses
+ * up to all their completions, in any order: one round trip.  The
+ * commands must not wait for "+" (no
+ * synchronizing literal), hold an external literal or secrets (-EINVAL,
+ * nothing sent).  Untagged responses go to fn; rcs[i] receives
+ * imap_status_errno() of command i's completion, c->err the first
+ * failure.  Returns 0, or -errno when the transport or the protocol
+ * failed (the connection is then broken; rcs of the commands not
+ * completed stay 0). */
+int imap_conn_run_pipe(struct imap_conn *c, struct imap_conn_cmd **cmds, size_t n,
+		       imap_conn_data_fn fn, void *arg, int *rcs);
 
 /* Formats c->err. */
 void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)
@@ -102,6 +134,18 @@ bool imap_conn_flags_join(const struct imap_arg *v, struct buf *out);
  * follow the "]". */
 bool imap_conn_fetch_item(const char *s, const char *name, const char *section,
 			  uint64_t *origin_r, bool *has_origin_r);
+
+/* Forgets the selected mailbox (after a failed SELECT or EXAMINE, an
+ * UNSELECT, a DELETE or RENAME of it). */
+void imap_conn_unselect_state(struct imap_conn *c);
+
+/* UID SEARCH: starts the command, with "RETURN (ALL)" when the server has
+ * ESEARCH; the caller appends the search criteria, then
+ * imap_conn_search_run sends it and collects the UIDs as
+ * imap_conn_search_uids does (and clears cmd). */
+void imap_conn_search_start(struct imap_conn *c, struct imap_conn_cmd *cmd);
+int imap_conn_search_run(struct imap_conn *c, struct imap_conn_cmd *cmd, size_t max,
+			 uint32_t **uids_r, size_t *n_r);
 
 /* 0 when a command on the selected mailbox can be sent; else -ECONNRESET
  * (broken) or -EINVAL (nothing selected), with the reason set. */

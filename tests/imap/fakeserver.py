@@ -17,7 +17,8 @@ headers from the same file).  "C" actions read what the client sent, "S"
 actions send to it.
 
   S: TEXT            send TEXT + CRLF ("$TAG" is replaced by the tag captured
-                     from the last C line)
+                     from the last C line, "$PREVTAG" by the one captured
+                     before it: replies to two pipelined commands)
   S+: ESCAPED        send bytes exactly, no CRLF added; escapes \\r \\n \\t \\0
                      \\\\ \\xHH; any other backslash is sent as is (so flags
                      like \\Seen need no care); "$TAG" replaced as above
@@ -284,6 +285,7 @@ class Session:
         self.eof = False
         self.peer_gone = False
         self.tag = b''
+        self.prevtag = b''
         self.pending = bytearray()
         self.split = 0
         self.split_ms = 1
@@ -293,7 +295,7 @@ class Session:
 
     # ---------------------------------------------------------- sending
     def queue(self, data):
-        self.pending += data.replace(b'$TAG', self.tag)
+        self.pending += data.replace(b'$PREVTAG', self.prevtag).replace(b'$TAG', self.tag)
 
     def flush(self):
         data, self.pending = bytes(self.pending), bytearray()
@@ -372,7 +374,10 @@ class Session:
 
     def capture_tag(self, m):
         if m.re.groupindex.get('tag') and m.group('tag'):
-            self.tag = m.group('tag')
+            self.set_tag(m.group('tag'))
+
+    def set_tag(self, tag):
+        self.prevtag, self.tag = self.tag, tag
 
     # ---------------------------------------------------------- C-CMD
     def literal_allowed(self, n, plus):
@@ -477,7 +482,7 @@ class Session:
                 raise Fail('%r\n  expected command %s with arguments %s\n  client sent %s '
                            'with arguments %s' % (act, act.cmd.decode(), [show(a) for a in act.args],
                                                   name.decode(), [show(a) for a in args]))
-            self.tag = tag
+            self.set_tag(tag)
         elif k == 'C-LITERAL':
             if self.pushback is not None:
                 raise Fail('%r: the client line %s came first' % (act, show(self.pushback)))

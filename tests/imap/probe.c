@@ -13,8 +13,26 @@
  *   STRUCTURE uid=N hdrlen=N hdr="..." body=<imap_body_to_text of the tree>
  *   BSIZE uid=N section=S size=N     (bsizes UID S,S,...: one line each)
  *   SECTION uid=N section=S got=N hex=<...>  (section UID SEC binary|body OFF LEN)
+ *   parts UID SIZES WHOLES TAILS: imap_conn_fetch_parts; each list is "-"
+ *   (none) or comma-separated: SIZES "S,S", WHOLES "S:binary|body:MAX",
+ *   TAILS "S:binary|body:OFF"; prints BSIZE lines as bsizes, then
+ *     WHOLE uid=N section=S len=N hex=<...>  (each whole section)
+ *     TAIL uid=N section=S got=N|none        (each tail)
  *   CAP <name>                       (for each known name the server has)
- *   ERROR <ERRNO_NAME> <reason>      (then exit 1)
+ *   SELECT uidvalidity=N uidnext=N exists=N  (select / select-cached NAME)
+ *   PERMANENT <flag> yes|no          (permanent FLAG)
+ *   CREATE|DELETE|RENAME|STORE|EXPUNGE ok  (create NAME, delete NAME,
+ *                                    rename FROM TO, store UID OP FLAGS,
+ *                                    expunge UID)
+ *   MOVE|COPY uidvalidity=N uid=N    (move UID DEST, copy UID DEST)
+ *   APPEND uidvalidity=N uid=N       (append MBOX FLAGS DATE TEXT: TEXT with
+ *                                    "\0" turned into a NUL byte;
+ *                                    append-big MBOX FLAGS DATE N: N bytes of
+ *                                    header and lines of 'x'; DATE in epoch s)
+ *   MSGID n=N uid...                 (search-msgid ID)
+ *   ERROR <ERRNO_NAME> <reason>      (then exit 1, unless the command was
+ *                                    prefixed by "try", which goes on)
+ *   SENT yes|no                      (after each ERROR: imap_conn_cmd_sent)
  *
  * and "ELAPSED_MS <n>" on stderr at exit, whatever happened, so that tests
  * can prove that a stalled server costs no more than the timeout. */
@@ -38,13 +56,19 @@ static struct timespec probe_t0;
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: imap-probe (--tls|--starttls) --host H --port P [--cafile F]\n"
-			"                  [--timeout-ms N] [--out FILE] [-d] --user U CMD...\n"
-			"password: environment variable IMAPFS_PASSWORD\n"
-			"CMD: list | examine NAME | examine-cached NAME | meta |\n"
-			"     body UID OFF LEN | bodies MAXLEN UID,UID,... | caps |\n"
-			"     search MAX | flags LO HI CHANGEDSINCE | structure UID |\n"
-			"     bsizes UID SECTION,SECTION,... | section UID SECTION binary|body OFF LEN\n");
+	fprintf(stderr,
+		"usage: imap-probe (--tls|--starttls) --host H --port P [--cafile F]\n"
+		"                  [--timeout-ms N] [--out FILE] [-d] --user U CMD...\n"
+		"password: environment variable IMAPFS_PASSWORD\n"
+		"CMD: list | examine NAME | examine-cached NAME | meta |\n"
+		"     body UID OFF LEN | bodies MAXLEN UID,UID,... | caps |\n"
+		"     search MAX | flags LO HI CHANGEDSINCE | structure UID |\n"
+		"     bsizes UID SECTION,SECTION,... | section UID SECTION binary|body OFF LEN |\n"
+		"     select NAME | select-cached NAME | permanent FLAG | create NAME |\n"
+		"     delete NAME | rename FROM TO | store UID OP FLAGS | expunge UID |\n"
+		"     move UID DEST | copy UID DEST | append MBOX FLAGS DATE TEXT |\n"
+		"     append-big MBOX FLAGS DATE N | search-msgid ID | status NAME | try CMD... |\n"
+		"     parts UID SIZES WHOLES TAILS\n");
 }
 
 static long long elapsed_ms(void)
@@ -341,6 +365,183 @@ static int cmd_section(struct imap_conn *c, char **av, const char *out_path)
 	return rc;
 }
 
+/* parts UID SIZES WHOLES TAILS: imap_conn_fetch_parts. */
+#define PROBE_MAX_ITEMS 64
+static int cmd_parts(struct imap_conn *c, char **av)
+{
+	const char *sections[PROBE_MAX_ITEMS];
+	uint64_t sizes[PROBE_MAX_ITEMS], uid = 0, v;
+	struct imap_whole w[PROBE_MAX_ITEMS];
+	struct imap_tail t[PROBE_MAX_ITEMS];
+	char *copy[3], *save = NULL;
+	size_t ns = 0, nw = 0, nt = 0;
+	int rc;
+
+	parse_u64(av[0], UINT32_MAX, &uid);
+	for (int k = 0; k < 3; k++) {
+		copy[k] = strdup(av[k + 1]);
+		if (copy[k] == NULL)
+			abort();
+		if (strcmp(copy[k], "-") == 0)
+			continue;
+		for (char *e = strtok_r(copy[k], ",", &save); e != NULL; e = strtok_r(NULL, ",", &save)) {
+			char *how = strchr(e, ':'), *num = how ? strchr(how + 1, ':') : NULL;
+
+			if (k == 0 && ns < PROBE_MAX_ITEMS) {
+				sections[ns++] = e;
+				continue;
+			}
+			if (num == NULL)
+				continue;
+			*how++ = '\0';
+			*num++ = '\0';
+			parse_u64(num, UINT32_MAX, &v);
+			if (k == 1 && nw < PROBE_MAX_ITEMS)
+				w[nw++] = (struct imap_whole){.section = e,
+							      .binary = !strcmp(how, "binary"),
+							      .max = (size_t)v};
+			else if (k == 2 && nt < PROBE_MAX_ITEMS)
+				t[nt++] = (struct imap_tail){
+				    .section = e, .binary = !strcmp(how, "binary"), .off = v};
+		}
+	}
+	rc = imap_conn_fetch_parts(c, (uint32_t)uid, sections, ns, sizes, w, nw, t, nt);
+	for (size_t i = 0; rc == 0 && i < ns; i++)
+		printf("BSIZE uid=%" PRIu64 " section=%s size=%" PRIu64 "\n", uid, sections[i],
+		       sizes[i]);
+	for (size_t i = 0; rc == 0 && i < nw; i++) {
+		printf("WHOLE uid=%" PRIu64 " section=%s len=%zu hex=", uid, w[i].section, w[i].len);
+		for (size_t j = 0; j < w[i].len && j < 32; j++)
+			printf("%02x", (unsigned char)w[i].data[j]);
+		putchar('\n');
+		free(w[i].data);
+	}
+	for (size_t i = 0; rc == 0 && i < nt; i++) {
+		if (t[i].got == SIZE_MAX)
+			printf("TAIL uid=%" PRIu64 " section=%s got=none\n", uid, t[i].section);
+		else
+			printf("TAIL uid=%" PRIu64 " section=%s got=%zu\n", uid, t[i].section,
+			       t[i].got);
+	}
+	for (size_t i = 0; rc < 0 && i < nw; i++)
+		if (w[i].data != NULL)
+			abort(); /* the contract: nothing to free after an error */
+	for (int k = 0; k < 3; k++)
+		free(copy[k]);
+	return rc;
+}
+
+static int cmd_select(struct imap_conn *c, const char *name, bool fresh)
+{
+	struct imap_mbox_status st;
+	int rc = imap_conn_select(c, name, fresh, &st);
+
+	if (rc < 0)
+		return rc;
+	printf("SELECT uidvalidity=%" PRIu32 " uidnext=%" PRIu32 " exists=%" PRIu32 "\n",
+	       st.uidvalidity, st.uidnext, st.exists);
+	return 0;
+}
+
+/* move UID DEST / copy UID DEST */
+static int cmd_copy(struct imap_conn *c, bool move, char **av)
+{
+	uint64_t uid = 0;
+	uint32_t uv = 0, dst = 0;
+	int rc;
+
+	parse_u64(av[0], UINT32_MAX, &uid);
+	rc = move ? imap_conn_move(c, (uint32_t)uid, av[1], &uv, &dst)
+		  : imap_conn_copy(c, (uint32_t)uid, av[1], &uv, &dst);
+	if (rc == 0)
+		printf("%s uidvalidity=%" PRIu32 " uid=%" PRIu32 "\n", move ? "MOVE" : "COPY", uv,
+		       dst);
+	return rc;
+}
+
+/* append MBOX FLAGS DATE TEXT / append-big MBOX FLAGS DATE N */
+static int cmd_append(struct imap_conn *c, bool big, char **av)
+{
+	static const char hdr[] = "Subject: big\r\n\r\n";
+	uint64_t date = 0, n = 0;
+	uint32_t uv = 0, uid = 0;
+	size_t len = 0;
+	char *data;
+	int rc;
+
+	parse_u64(av[2], INT64_MAX, &date);
+	if (big) {
+		parse_u64(av[3], 256u << 20, &n);
+		data = malloc(n + sizeof(hdr));
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, hdr, sizeof(hdr) - 1);
+		for (len = sizeof(hdr) - 1; len < n; len++)
+			data[len] = len % 78 == 76 ? '\r' : len % 78 == 77 ? '\n' : 'x';
+		len = n;
+	} else {
+		data = strdup(av[3]);
+		if (!data)
+			return -ENOMEM;
+		for (size_t i = 0; av[3][i]; i++) {
+			if (av[3][i] == '\\' && av[3][i + 1] == '0') {
+				data[len++] = '\0';
+				i++;
+			} else {
+				data[len++] = av[3][i];
+			}
+		}
+	}
+	rc = imap_conn_append(c, av[0], av[1], (time_t)date, data, len, &uv, &uid);
+	if (rc == 0)
+		printf("APPEND uidvalidity=%" PRIu32 " uid=%" PRIu32 "\n", uv, uid);
+	free(data);
+	return rc;
+}
+
+static int cmd_search_msgid(struct imap_conn *c, const char *id)
+{
+	uint32_t *v = NULL;
+	size_t n = 0;
+	int rc = imap_conn_search_msgid(c, id, &v, &n);
+
+	if (rc < 0)
+		return rc;
+	printf("MSGID n=%zu", n);
+	for (size_t i = 0; i < n; i++)
+		printf(" %" PRIu32, v[i]);
+	putchar('\n');
+	free(v);
+	return 0;
+}
+
+/* The commands that change mail and print "VERB ok". */
+static int cmd_write(struct imap_conn *c, const char *cmd, char **av)
+{
+	uint64_t uid = 0;
+	int rc;
+
+	if (!strcmp(cmd, "create")) {
+		rc = imap_conn_create(c, av[0]);
+	} else if (!strcmp(cmd, "delete")) {
+		rc = imap_conn_delete(c, av[0]);
+	} else if (!strcmp(cmd, "rename")) {
+		rc = imap_conn_rename(c, av[0], av[1]);
+	} else if (!strcmp(cmd, "store")) {
+		parse_u64(av[0], UINT32_MAX, &uid);
+		rc = imap_conn_store(c, (uint32_t)uid, av[1], av[2]);
+	} else {
+		parse_u64(av[0], UINT32_MAX, &uid);
+		rc = imap_conn_uid_expunge(c, (uint32_t)uid);
+	}
+	if (rc == 0) {
+		for (const char *p = cmd; *p; p++)
+			putchar(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+		puts(" ok");
+	}
+	return rc;
+}
+
 static void cmd_caps(const struct imap_conn *c)
 {
 	static const char *const known[] = {
@@ -375,8 +576,22 @@ static int cmd_arity(const char *cmd)
 		return 2;
 	if (!strcmp(cmd, "section"))
 		return 5;
+	if (!strcmp(cmd, "parts"))
+		return 4;
 	if (!strcmp(cmd, "flags"))
 		return 3;
+	if (!strcmp(cmd, "try"))
+		return 0;
+	if (!strcmp(cmd, "select") || !strcmp(cmd, "select-cached") || !strcmp(cmd, "permanent") ||
+	    !strcmp(cmd, "create") || !strcmp(cmd, "delete") || !strcmp(cmd, "expunge") ||
+	    !strcmp(cmd, "search-msgid") || !strcmp(cmd, "status"))
+		return 1;
+	if (!strcmp(cmd, "rename") || !strcmp(cmd, "move") || !strcmp(cmd, "copy"))
+		return 2;
+	if (!strcmp(cmd, "store"))
+		return 3;
+	if (!strcmp(cmd, "append") || !strcmp(cmd, "append-big"))
+		return 4;
 	return -1;
 }
 
@@ -404,10 +619,17 @@ static bool check_cmds(char **av, int ac)
 
 static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path)
 {
+	bool keep_going = false;
+
 	for (int i = 0; i < ac;) {
 		const char *cmd = av[i];
 		int rc = 0;
 
+		if (!strcmp(cmd, "try")) {
+			keep_going = true;
+			i++;
+			continue;
+		}
 		if (!strcmp(cmd, "list")) {
 			rc = cmd_list(c);
 		} else if (!strcmp(cmd, "examine")) {
@@ -435,13 +657,39 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			rc = cmd_bsizes(c, av[i + 1], av[i + 2]);
 		} else if (!strcmp(cmd, "section")) {
 			rc = cmd_section(c, av + i + 1, out_path);
+		} else if (!strcmp(cmd, "parts")) {
+			rc = cmd_parts(c, av + i + 1);
 		} else if (!strcmp(cmd, "caps")) {
 			cmd_caps(c);
+		} else if (!strcmp(cmd, "select") || !strcmp(cmd, "select-cached")) {
+			rc = cmd_select(c, av[i + 1], !strcmp(cmd, "select"));
+		} else if (!strcmp(cmd, "permanent")) {
+			printf("PERMANENT %s %s\n", av[i + 1],
+			       imap_conn_flag_permanent(c, av[i + 1]) ? "yes" : "no");
+		} else if (!strcmp(cmd, "move") || !strcmp(cmd, "copy")) {
+			rc = cmd_copy(c, !strcmp(cmd, "move"), av + i + 1);
+		} else if (!strcmp(cmd, "append") || !strcmp(cmd, "append-big")) {
+			rc = cmd_append(c, !strcmp(cmd, "append-big"), av + i + 1);
+		} else if (!strcmp(cmd, "search-msgid")) {
+			rc = cmd_search_msgid(c, av[i + 1]);
+		} else if (!strcmp(cmd, "status")) {
+			uint32_t uv = 0, un = 0;
+
+			rc = imap_conn_status(c, av[i + 1], &uv, &un);
+			if (rc == 0)
+				printf("STATUS uidvalidity=%" PRIu32 " uidnext=%" PRIu32 "\n", uv, un);
+		} else if (!strcmp(cmd, "create") || !strcmp(cmd, "delete") ||
+			   !strcmp(cmd, "rename") || !strcmp(cmd, "store") ||
+			   !strcmp(cmd, "expunge")) {
+			rc = cmd_write(c, cmd, av + i + 1);
 		}
 		if (rc < 0) {
 			print_error(rc, imap_conn_error(c));
-			return rc;
+			printf("SENT %s\n", imap_conn_cmd_sent(c) ? "yes" : "no");
+			if (!keep_going)
+				return rc;
 		}
+		keep_going = false;
 		i += cmd_arity(cmd) + 1;
 	}
 	return 0;

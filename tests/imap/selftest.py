@@ -56,6 +56,14 @@ def c_exact(s):
     s.close()
 
 
+def c_pipelined(s):
+    assert recv_until(s, b'\r\n') == b'* OK hi\r\n'
+    s.sendall(b'x7 NOOP\r\nx8 NOOP\r\n')
+    got = recv_until(s, b'x8 OK b\r\n')
+    assert got == b'x7 OK a\r\nx8 OK b\r\n', got  # $PREVTAG and $TAG substituted
+    s.close()
+
+
 def c_wrong_line(s):
     recv_until(s, b'\r\n')
     s.sendall(b'x7 NOOPS\r\n')
@@ -164,6 +172,9 @@ def c_tls_then_eof(s):
 
 CASES = [
     Case('exact lines and $TAG', 'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\n', c_exact, True),
+    Case('$PREVTAG answers the first of two pipelined commands',
+         'S: * OK hi\nC: {TAG} NOOP\nC: {TAG} NOOP\nS: $PREVTAG OK a\nS: $TAG OK b\n', c_pipelined,
+         True),
     Case('a different line fails', 'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\n', c_wrong_line,
          False, 'line 2'),
     Case('bytes after the transcript fail', 'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\n',
