@@ -257,6 +257,7 @@ int main(int argc, char **argv)
 		status = 2; /* libfuse refuses only options it does not know */
 		goto out_fs;
 	}
+	fs_set_session(fs, se);
 	if (fuse_set_signal_handlers(se) < 0) {
 		snprintf(err, sizeof(err), "cannot install signal handlers");
 		goto out_session;

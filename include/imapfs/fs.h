@@ -4,8 +4,8 @@
  * Locking: one mutex per struct fs protects the inode table and every
  * mailbox listing; it is never held across network I/O or a fuse_reply_*.
  * Errors are -errno inside and become fuse_reply_err only at the op entry
- * points.  This version is read-only: every operation that would change
- * mail answers EROFS. */
+ * points.  Changes (SPEC §4) go to the server as UID-addressed commands;
+ * new messages are staged under <cache_dir>/staging until appended. */
 #ifndef IMAPFS_FS_H
 #define IMAPFS_FS_H
 
@@ -40,6 +40,11 @@ void fs_free(struct fs **fs);
 /* Loads the mailbox tree (LIST) so the mount answers at once and failures
  * reach the shell before mounting.  0 or -errno with a reason in err. */
 int fs_load(struct fs *fs, char *err, size_t errlen);
+
+/* The session the kernel notifications go to (renamed and appended
+ * files); call before the loop runs. */
+struct fuse_session;
+void fs_set_session(struct fs *fs, struct fuse_session *se);
 
 /* The operations; fuse_session_new's userdata must be the struct fs. */
 const struct fuse_lowlevel_ops *fs_ops(void);

@@ -13,7 +13,7 @@
 struct fs_dir {
 	struct fs_node *dir; /* directory nodes live as long as the fs */
 	size_t n;
-	struct fs_node **ents; /* sub-mailboxes by name, then messages by UID */
+	struct fs_node **ents; /* sub-mailboxes by name, messages by UID, staged */
 };
 
 static int fs_dir_cmp_name(const void *a, const void *b)
@@ -76,7 +76,7 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 	struct fs_mbox *m;
 	GHashTableIter it;
 	gpointer v;
-	size_t ndirs;
+	size_t ndirs, nmsgs;
 	char err[256];
 	int ret;
 
@@ -107,7 +107,9 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 	d->dir = node;
 	pthread_mutex_lock(&fs->lock);
 	ndirs = g_hash_table_size(node->children);
-	d->ents = malloc((ndirs + (m != NULL ? 2 * g_hash_table_size(m->msgs) : 0) + 1) *
+	d->ents = malloc((ndirs +
+			  (m != NULL ? 2 * g_hash_table_size(m->msgs) + fs_stage_count(fs, m) : 0) +
+			  1) *
 			 sizeof(*d->ents));
 	if (d->ents == NULL)
 		abort();
@@ -129,12 +131,20 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 				d->ents[d->n++] = fs_parts_dir(fs, n);
 		}
 	}
+	nmsgs = d->n - ndirs;
+	/* New messages not appended yet, under the names they were given,
+	 * after the messages. */
+	if (m != NULL && m->staged != NULL) {
+		g_hash_table_iter_init(&it, m->staged);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			d->ents[d->n++] = v;
+	}
 	for (size_t i = 0; i < d->n; i++)
 		d->ents[i]->pins++;
 	pthread_mutex_unlock(&fs->lock);
 
 	/* Message UIDs never change: sorting needs no lock. */
-	qsort(d->ents + ndirs, d->n - ndirs, sizeof(*d->ents), fs_dir_cmp_uid);
+	qsort(d->ents + ndirs, nmsgs, sizeof(*d->ents), fs_dir_cmp_uid);
 	*d_r = d;
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* fs: the libfuse low-level operations table and the entry points.  Each
  * op_* function replies exactly once; the helpers it calls return 0 or
- * -errno, and fuse_reply_err(req, -ret) happens only here.  This version
- * is read-only: every operation that would change mail answers EROFS. */
+ * -errno, and fuse_reply_err(req, -ret) happens only here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -42,6 +41,8 @@ void fs_free(struct fs **fsp)
 	if (fs == NULL)
 		return;
 	fs_prefetch_stop(fs);
+	fs_stage_free(fs);
+	fs_notify_stop(fs);
 	fs_inode_free_all(fs);
 	fs_mbox_free_all(fs);
 	g_hash_table_destroy(fs->inodes);
@@ -50,6 +51,11 @@ void fs_free(struct fs **fsp)
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);
 	*fsp = NULL;
+}
+
+void fs_set_session(struct fs *fs, struct fuse_session *se)
+{
+	fs->session = se;
 }
 
 int fs_load(struct fs *fs, char *err, size_t errlen)
@@ -112,6 +118,8 @@ static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 
 		pthread_mutex_lock(&fs->lock);
 		n = g_hash_table_lookup(p->children, name);
+		if (n == NULL && m != NULL)
+			n = fs_stage_lookup(fs, m, name);
 		if (n == NULL && m != NULL && !m->noselect && fs_parts_name(name)) {
 			/* STEM.parts: the directory of message STEM.eml. */
 			char *msg = g_strdup_printf("%.*s.eml", (int)(strlen(name) - 6), name);
@@ -232,9 +240,9 @@ static void fs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	n = fs_inode_get(fs, ino);
 	if (n == NULL)
 		ret = -ENOENT;
-	else if (mask & W_OK)
-		ret = -EROFS;
-	else if ((mask & X_OK) && (n->kind == FS_MSG || n->kind == FS_PART))
+	else if ((mask & W_OK) && (n->kind == FS_MSG || n->kind == FS_PART || n->kind == FS_PARTS))
+		ret = -EACCES; /* immutable; mailboxes and staged files are writable */
+	else if ((mask & X_OK) && (n->kind == FS_MSG || n->kind == FS_PART || n->kind == FS_STAGED))
 		ret = -EACCES; /* mode 0600 */
 	else if (mask != F_OK && ctx->uid != 0 && ctx->uid != fs->cfg.uid)
 		ret = -EACCES; /* modes are 0600/0700: only the owner */
@@ -274,10 +282,11 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	n = fs_inode_get(fs, ino);
 	if (n == NULL)
 		ret = -ENOENT;
-	else if (n->kind != FS_MSG && n->kind != FS_PART)
+	else if (n->kind != FS_MSG && n->kind != FS_PART && n->kind != FS_STAGED)
 		ret = -EISDIR;
-	else if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-		ret = -EROFS;
+	else if (n->kind != FS_STAGED &&
+		 ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)))
+		ret = -EPERM; /* messages are immutable (SPEC §4) */
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
@@ -307,7 +316,11 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)fi;
 	log_debug(LOG_FS, "fs: read %llu %zu@%lld", (unsigned long long)ino, size, (long long)off);
-	ret = fs_read(fs_of(req), ino, size, off, &mem, &data, &len);
+	ret = fs_stage_read(fs_of(req), ino, size, off, &mem, &len);
+	if (ret == 0)
+		data = mem;
+	else if (ret == -ENOENT)
+		ret = fs_read(fs_of(req), ino, size, off, &mem, &data, &len);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -324,10 +337,15 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	(void)ino;
+	int ret;
+
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	log_debug(LOG_FS, "fs: fsync %llu", (unsigned long long)ino);
+	/* A staged message is appended now (SPEC §4); a message is on the
+	 * server already. */
+	ret = fs_stage_fsync(fs_of(req), ino);
+	fuse_reply_err(req, ret == -ENOENT ? 0 : -ret);
 }
 
 /* ---- directories ---- */
@@ -339,7 +357,7 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 	log_debug(LOG_FS, "fs: opendir %llu", (unsigned long long)ino);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, EROFS);
+		fuse_reply_err(req, EISDIR);
 		return;
 	}
 	ret = fs_dir_open(fs_of(req), ino, &d);
@@ -444,48 +462,94 @@ static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	free(val);
 }
 
-/* ---- changes: not in this version ---- */
+/* ---- changes (change.c, stage.c) ---- */
 
 static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			  struct fuse_file_info *fi)
 {
-	(void)attr;
-	(void)to_set;
+	struct fs *fs = fs_of(req);
+	struct fs_node *n;
+	struct stat st;
+	double timeout = 0;
+	int ret;
+
 	(void)fi;
-	log_debug(LOG_FS, "fs: setattr %llu: read-only", (unsigned long long)ino);
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: setattr %llu %#x", (unsigned long long)ino, (unsigned)to_set);
+	ret = fs_stage_setattr(fs, ino, attr, to_set, &st);
+	if (ret == 0) {
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
+	if (ret != -ENOENT) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	ret = 0;
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, ino);
+	if (n == NULL) {
+		ret = -ENOENT;
+	} else if (n->kind == FS_ROOT || n->kind == FS_MBOX) {
+		/* rsync -a and cp -a set the mode and times of the
+		 * directories they make: a mailbox has neither, and saying
+		 * so would fail the whole copy.  Taken, and ignored. */
+		if (to_set & FUSE_SET_ATTR_SIZE)
+			ret = -EISDIR;
+		else
+			fs_inode_stat(fs, n, &st);
+		timeout = fs_inode_timeout(fs, n);
+	} else {
+		/* Messages and their parts are immutable (SPEC §4). */
+		ret = -EPERM;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, timeout);
 }
 
 static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			dev_t rdev)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
+	struct fuse_entry_param e;
+	int ret;
+
 	(void)rdev;
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: mknod %llu \"%s\" %#o", (unsigned long long)parent, name,
+		  (unsigned)mode);
+	/* Only regular files: what create would make. */
+	ret = S_ISREG(mode) ? fs_stage_create(fs_of(req), parent, name, &e) : -EPERM;
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	(void)parent;
+	struct fuse_entry_param e;
+	int ret;
+
 	(void)mode;
-	log_debug(LOG_FS, "fs: mkdir \"%s\": read-only", name);
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: mkdir %llu \"%s\"", (unsigned long long)parent, name);
+	ret = fs_change_mkdir(fs_of(req), parent, name, &e);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 static void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent;
-	log_debug(LOG_FS, "fs: unlink \"%s\": read-only", name);
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: unlink %llu \"%s\"", (unsigned long long)parent, name);
+	fuse_reply_err(req, -fs_change_unlink(fs_of(req), parent, name));
 }
 
 static void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent;
-	log_debug(LOG_FS, "fs: rmdir \"%s\": read-only", name);
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: rmdir %llu \"%s\"", (unsigned long long)parent, name);
+	fuse_reply_err(req, -fs_change_rmdir(fs_of(req), parent, name));
 }
 
 static void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -493,18 +557,15 @@ static void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 	(void)link;
 	(void)parent;
 	(void)name;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, EPERM);
 }
 
 static void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 			 const char *newname, unsigned int flags)
 {
-	(void)parent;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	log_debug(LOG_FS, "fs: rename \"%s\": read-only", name);
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: rename %llu \"%s\" to %llu \"%s\" %#x", (unsigned long long)parent,
+		  name, (unsigned long long)newparent, newname, flags);
+	fuse_reply_err(req, -fs_change_rename(fs_of(req), parent, name, newparent, newname, flags));
 }
 
 static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -512,46 +573,69 @@ static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, con
 	(void)ino;
 	(void)newparent;
 	(void)newname;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, EPERM);
 }
 
 static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			 struct fuse_file_info *fi)
 {
-	(void)parent;
-	(void)mode;
-	(void)fi;
-	log_debug(LOG_FS, "fs: create \"%s\": read-only", name);
-	fuse_reply_err(req, EROFS);
+	struct fuse_entry_param e;
+	int ret;
+
+	log_debug(LOG_FS, "fs: create %llu \"%s\" %#o", (unsigned long long)parent, name,
+		  (unsigned)mode);
+	ret = S_ISREG(mode) ? fs_stage_create(fs_of(req), parent, name, &e) : -EPERM;
+	if (ret < 0) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	/* The bytes live in the staged file: nothing of it in the page
+	 * cache must outlive a change made here. */
+	fi->keep_cache = 0;
+	fi->fh = 0;
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		/* Interrupted: the kernel will not use it; it settles and
+		 * is judged like any other (an empty one is refused). */
+		log_debug(LOG_FS, "fs: create \"%s\" interrupted", name);
+	}
 }
 
 static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)buf;
-	(void)size;
-	(void)off;
+	int ret;
+
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: write %llu %zu@%lld", (unsigned long long)ino, size, (long long)off);
+	ret = fs_stage_write(fs_of(req), ino, buf, size, off);
+	if (ret == -ENOENT)
+		ret = -EPERM; /* messages are immutable */
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_write(req, (size_t)ret);
+}
+
+static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int ret;
+
+	(void)fi;
+	ret = fs_stage_flush(fs_of(req), ino);
+	fuse_reply_err(req, ret == -ENOENT ? 0 : -ret);
 }
 
 static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			   size_t size, int flags)
 {
-	(void)ino;
-	(void)value;
-	(void)size;
-	(void)flags;
-	log_debug(LOG_FS, "fs: setxattr \"%s\": read-only", name);
-	fuse_reply_err(req, EROFS);
+	log_debug(LOG_FS, "fs: setxattr %llu \"%s\"", (unsigned long long)ino, name);
+	fuse_reply_err(req, -fs_change_setxattr(fs_of(req), ino, name, value, size, flags));
 }
 
 static void fs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	(void)ino;
-	(void)name;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, strncmp(name, "user.", 5) == 0 ? EPERM : EOPNOTSUPP);
 }
 
 static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
@@ -562,7 +646,7 @@ static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offs
 	(void)offset;
 	(void)length;
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, EOPNOTSUPP);
 }
 
 /* ---- session ---- */
@@ -572,6 +656,8 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Here, not in fs_new: fuse_daemonize forks in between, and threads
 	 * do not survive a fork. */
 	fs_prefetch_start(userdata);
+	fs_notify_start(userdata);
+	fs_stage_start(userdata);
 	/* Attributes cost nothing here, so readdirplus saves the kernel a
 	 * lookup per entry.  max_readahead is left as the kernel offered,
 	 * and libfuse already sizes requests at up to 1 MiB (max_pages from
@@ -590,10 +676,22 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 		  conn->max_read, conn->want);
 }
 
-/* No flush: the ENOSYS libfuse answers for it tells the kernel to stop
- * sending it, so a close costs no round trip. */
+static void fs_op_destroy(void *userdata)
+{
+	/* Unmount or SIGTERM: staged messages are appended now, or kept
+	 * for the next mount (SPEC §5). */
+	/* The notifier first: the kernel is going, and what the appends
+	 * would tell it could only fail on a closed device. */
+	fs_notify_stop(userdata);
+	fs_stage_stop(userdata);
+}
+
+/* flush is there for staged files (a close must be able to say EINVAL);
+ * for every other file it answers at once, without the network. */
 static const struct fuse_lowlevel_ops fs_ops_table = {
     .init = fs_op_init,
+    .destroy = fs_op_destroy,
+    .flush = fs_op_flush,
     .lookup = fs_op_lookup,
     .forget = fs_op_forget,
     .forget_multi = fs_op_forget_multi,

@@ -36,10 +36,12 @@ enum fs_kind {
 	FS_MSG,
 	FS_PARTS, /* STEM.parts/ of a message (parts.c) */
 	FS_PART,  /* a file in it */
+	FS_STAGED, /* a new message being written (stage.c) */
 };
 
 struct fs_mbox;
 struct fs_parts_data;
+struct fs_staged;
 
 struct fs_node {
 	uint64_t ino; /* key in fs->inodes; first so &node->ino is stable */
@@ -70,6 +72,10 @@ struct fs_node {
 	struct fs_parts_data *pd;
 	/* FS_PART: its index in the parent's pd. */
 	size_t part;
+	/* FS_STAGED: where its bytes are and how far it got (stage.c); its
+	 * name is the one given, size and internaldate (the mtime) are the
+	 * file's, flags those it will be appended with. */
+	struct fs_staged *staged;
 };
 
 /* One mailbox of the tree: the raw name is the identity.  Never freed
@@ -77,6 +83,7 @@ struct fs_node {
 struct fs_mbox {
 	char *raw;
 	struct fs_node *dir;
+	char delim;    /* its hierarchy delimiter; 0: flat */
 	bool noselect; /* \Noselect, \NonExistent or an implied level */
 	bool present;  /* in the last LIST */
 	unsigned tree_seen;
@@ -99,6 +106,9 @@ struct fs_mbox {
 	/* uid -> FS_PARTS node, for the messages whose STEM.parts exists as
 	 * a node (parts.c); NULL until the first. */
 	GHashTable *parts_dirs;
+	/* name -> FS_STAGED node: new messages not yet appended (stage.c);
+	 * NULL until the first. */
+	GHashTable *staged;
 };
 
 struct fs {
@@ -121,6 +131,7 @@ struct fs {
 	uint64_t nbytes;
 	unsigned gen; /* generation counter for mark-and-sweep merges */
 
+	char delim; /* of the first mailbox LIST showed: for new top levels */
 	bool tree_refreshing;
 	unsigned tree_seq;
 	int tree_err;
@@ -129,6 +140,13 @@ struct fs {
 	/* prefetch.c: bulk reads ahead of a sequential reader (its own
 	 * lock); NULL until fs_prefetch_start. */
 	struct fs_prefetch *prefetch;
+	/* notify.c: kernel cache invalidations, sent by a thread of their
+	 * own; NULL until fs_notify_start.  session is set by fs_set_session
+	 * before the loop runs. */
+	struct fuse_session *session;
+	struct fs_notify *notify;
+	/* stage.c: new messages being written (its own lock). */
+	struct fs_stage *stage;
 };
 
 /* inode.c -- all with fs->lock held. */
@@ -161,6 +179,16 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh);
 bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m);
 bool fs_mbox_tree_old(const struct fs *fs);
 void fs_mbox_free_all(struct fs *fs);
+/* With fs->lock held: takes message n out of m's listing after the
+ * server removed it (rm, mv), counting it out of EXISTS as the server
+ * did; n lives on while the kernel holds it. */
+void fs_mbox_remove_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n);
+/* With fs->lock held: shows a message just appended (APPENDUID) under
+ * its canonical name, if m is listed under uidvalidity and does not have
+ * it yet.  flags and message_id are copied (message_id may be NULL). */
+void fs_mbox_add_new(struct fs *fs, struct fs_mbox *m, const char *name, uint32_t uid,
+		     uint32_t uidvalidity, uint64_t size, time_t date, const char *flags,
+		     const char *message_id);
 /* A connection failure that a second attempt on a fresh connection can
  * cure: the server dropped an idle connection. */
 bool fs_conn_retryable(struct imap_conn *c, int err);
@@ -229,5 +257,65 @@ void fs_parts_data_free(struct fs_parts_data *pd);
 /* xattr.c: the value of name (malloc'd, *len_r bytes), or the list of
  * names when name is NULL. */
 int fs_xattr_get(struct fs *fs, uint64_t ino, const char *name, char **val_r, size_t *len_r);
+
+/* notify.c: tells the kernel that name in directory parent may no longer
+ * be what it cached; sent from a thread of its own (start it in the FUSE
+ * init, stop it in destroy). */
+struct fs_notify;
+void fs_notify_start(struct fs *fs);
+void fs_notify_entry(struct fs *fs, uint64_t parent, const char *name);
+void fs_notify_stop(struct fs *fs);
+
+/* change.c: SPEC §4 for mailboxes and existing messages.  Each returns
+ * 0 or -errno; call without fs->lock. */
+int fs_change_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fuse_entry_param *e);
+int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name);
+int fs_change_unlink(struct fs *fs, uint64_t parent, const char *name);
+int fs_change_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+		     const char *newname, unsigned flags);
+int fs_change_setxattr(struct fs *fs, uint64_t ino, const char *name, const char *value,
+		       size_t size, int flags);
+
+/* find.c: in c's selected mailbox, the UID (from `from` on) of the
+ * message with these bytes, INTERNALDATE date and Message-ID msgid (may
+ * be NULL): > 0, 0 when there is none, -errno when it cannot be known. */
+int fs_find_message(struct imap_conn *c, uint32_t from, const char *data, size_t len, time_t date,
+		    const char *msgid);
+/* The whole of uid in c's selected mailbox (malloc'd). */
+int fs_fetch_message(struct imap_conn *c, uint32_t uid, char **data_r, size_t *len_r);
+
+/* stage.c: new messages (see there).  The fs_stage_* operations return
+ * -ENOENT when what they are given is not a staged file, so that the
+ * caller goes on with the other kinds; call them without fs->lock. */
+struct fs_stage;
+/* In the FUSE init: finds what an earlier run left staged, starts the
+ * append thread.  Does nothing without a cache directory (creating a
+ * file then gives EROFS). */
+void fs_stage_start(struct fs *fs);
+/* In the FUSE destroy: appends what is staged (what fails stays on disk
+ * for the next mount) and stops the thread. */
+void fs_stage_stop(struct fs *fs);
+void fs_stage_free(struct fs *fs);
+int fs_stage_create(struct fs *fs, uint64_t parent, const char *name, struct fuse_entry_param *e);
+/* Bytes written (>= 0) or -errno. */
+int fs_stage_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, off_t off);
+int fs_stage_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r,
+		  size_t *len_r);
+int fs_stage_setattr(struct fs *fs, uint64_t ino, const struct stat *attr, int to_set,
+		     struct stat *st_r);
+int fs_stage_setxattr(struct fs *fs, uint64_t ino, const char *name, const char *value,
+		      size_t size, int flags);
+/* close: -EINVAL (and the file is thrown away) when it is not a message. */
+int fs_stage_flush(struct fs *fs, uint64_t ino);
+/* Appends it now; its outcome. */
+int fs_stage_fsync(struct fs *fs, uint64_t ino);
+int fs_stage_unlink(struct fs *fs, uint64_t parent, const char *name);
+int fs_stage_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+		    const char *newname, unsigned flags);
+/* With fs->lock held. */
+struct fs_node *fs_stage_lookup(struct fs *fs, struct fs_mbox *m, const char *name);
+size_t fs_stage_count(struct fs *fs, const struct fs_mbox *m);
+/* Frees n's staged part (fs_inode_destroy). */
+void fs_stage_node_free(struct fs_node *n);
 
 #endif

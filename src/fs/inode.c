@@ -41,6 +41,7 @@ void fs_inode_destroy(struct fs_node *n)
 	if (n->children != NULL)
 		g_hash_table_destroy(n->children);
 	fs_parts_data_free(n->pd);
+	fs_stage_node_free(n);
 	free(n->name);
 	free(n->flags);
 	free(n->message_id);
@@ -53,7 +54,8 @@ void fs_inode_maybe_free(struct fs *fs, struct fs_node *n)
 		fs_parts_maybe_free(fs, n);
 		return;
 	}
-	if (n->kind != FS_MSG || n->linked || n->nlookup > 0 || n->pins > 0)
+	if ((n->kind != FS_MSG && n->kind != FS_STAGED) || n->linked || n->nlookup > 0 ||
+	    n->pins > 0)
 		return;
 	g_hash_table_remove(fs->inodes, &n->ino);
 	fs_inode_destroy(n);
@@ -84,12 +86,13 @@ void fs_inode_stat(const struct fs *fs, const struct fs_node *n, struct stat *st
 	st->st_ino = n->ino;
 	st->st_uid = fs->cfg.uid;
 	st->st_gid = fs->cfg.gid;
-	if (n->kind == FS_MSG || n->kind == FS_PART) {
+	if (n->kind == FS_MSG || n->kind == FS_PART || n->kind == FS_STAGED) {
 		/* st_size is an off_t; a hostile RFC822.SIZE must not wrap. */
 		uint64_t size = n->size > INT64_MAX ? INT64_MAX : n->size;
 
 		st->st_mode = S_IFREG | 0600;
 		st->st_nlink = n->linked || n->kind == FS_PART ? 1 : 0;
+		/* A staged file's size changes with every write. */
 		st->st_size = (off_t)size;
 		st->st_blocks = (blkcnt_t)((size + 511) / 512);
 		st->st_blksize = CACHE_BLOCK_SIZE;
@@ -100,16 +103,21 @@ void fs_inode_stat(const struct fs *fs, const struct fs_node *n, struct stat *st
 	/* "." and the entry in the parent, plus each sub-directory's "..". */
 	st->st_nlink = n->kind == FS_PARTS ? 2 : 2 + g_hash_table_size(n->children);
 	st->st_blksize = 4096;
+	/* The mount time: stable for the whole mount, so that a second
+	 * rsync -a finds nothing to do (a mailbox's listing time, as it
+	 * once was, moved with every refresh, and whatever a listing would
+	 * say is not known when a directory is first looked at). */
 	st->st_mtime = fs->started;
 	if (n->kind == FS_PARTS)
 		st->st_mtime = n->internaldate;
-	else if (n->mbox != NULL && n->mbox->listed_wall != 0)
-		st->st_mtime = n->mbox->listed_wall;
 	st->st_ctime = st->st_atime = st->st_mtime;
 }
 
 double fs_inode_entry_timeout(const struct fs *fs, const struct fs_node *n)
 {
+	/* A staged file's name goes when it is appended. */
+	if (n->kind == FS_STAGED)
+		return 0;
 	/* A message's parts never change: cached as long as the message. */
 	return n->kind == FS_MSG || n->kind == FS_PARTS || n->kind == FS_PART
 		   ? fs->cfg.attr_timeout_s

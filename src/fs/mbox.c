@@ -137,6 +137,16 @@ static void fs_mbox_unlink_msg(struct fs *fs, struct fs_mbox *m, struct fs_node 
 	fs_inode_maybe_free(fs, n);
 }
 
+void fs_mbox_remove_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n)
+{
+	if (!n->linked || g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(n->uid)) != n)
+		return;
+	g_hash_table_remove(m->msgs, GUINT_TO_POINTER(n->uid));
+	if (m->server_count > 0)
+		m->server_count--;
+	fs_mbox_unlink_msg(fs, m, n);
+}
+
 static void fs_mbox_drop_listing(struct fs *fs, struct fs_mbox *m)
 {
 	GHashTableIter it;
@@ -269,6 +279,10 @@ static void fs_mbox_tree_add(struct fs *fs, const struct imap_list_entry *e, uns
 			goto out;
 		}
 	}
+	/* The first delimiter a LIST shows is the one new top-level
+	 * mailboxes get (RFC 3501 §6.3.8: one per namespace). */
+	if (fs->delim == 0)
+		fs->delim = e->delim;
 	for (i = 0; i < p.n; i++) {
 		char *raw = strndup(e->name, p.rawlen[i]);
 
@@ -282,6 +296,7 @@ static void fs_mbox_tree_add(struct fs *fs, const struct imap_list_entry *e, uns
 				  e->name, p.comp[i]);
 			goto out;
 		}
+		dir->mbox->delim = e->delim;
 	}
 	dir->mbox->present = true;
 	/* RFC 5258: \NonExistent implies \Noselect. */
@@ -572,6 +587,23 @@ static bool fs_mbox_add_msg(struct fs *fs, struct fs_mbox *m, const char *name, 
 	fs->nbytes += n->size;
 	m->bytes += n->size;
 	return true;
+}
+
+void fs_mbox_add_new(struct fs *fs, struct fs_mbox *m, const char *name, uint32_t uid,
+		     uint32_t uidvalidity, uint64_t size, time_t date, const char *flags,
+		     const char *message_id)
+{
+	char *f, *id = NULL;
+
+	if (!m->listed || m->uidvalidity != uidvalidity ||
+	    g_hash_table_contains(m->msgs, GUINT_TO_POINTER(uid)))
+		return;
+	f = strdup(flags);
+	if (f == NULL || (message_id != NULL && (id = strdup(message_id)) == NULL))
+		abort();
+	/* The listing's next resync fetches it again (its UID is not below
+	 * UIDNEXT yet) and keeps this node. */
+	fs_mbox_add_msg(fs, m, name, uid, uidvalidity, size, true, date, f, id, ++fs->gen);
 }
 
 static char *fs_strdup_or_null(const char *s)

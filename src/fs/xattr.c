@@ -1,5 +1,6 @@
-/* fs extended attributes of message files (SPEC §2).  Values are what the
- * listing holds; nothing here talks to the server. */
+/* fs extended attributes of message files (SPEC §2) and of staged ones
+ * (their flags to be).  Values are what the listing holds; nothing here
+ * talks to the server.  Setting them is change.c's and stage.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +36,21 @@ int fs_xattr_get(struct fs *fs, uint64_t ino, const char *name, char **val_r, si
 	}
 	if (name == NULL) {
 		/* The list: NUL-terminated names, back to back. */
-		if (n->kind == FS_MSG) {
+		if (n->kind == FS_STAGED) {
+			buf_append(&b, FS_XATTR_FLAGS, sizeof(FS_XATTR_FLAGS));
+		} else if (n->kind == FS_MSG) {
 			buf_append(&b, FS_XATTR_FLAGS, sizeof(FS_XATTR_FLAGS));
 			buf_append(&b, FS_XATTR_UID, sizeof(FS_XATTR_UID));
 			if (n->message_id != NULL)
 				buf_append(&b, FS_XATTR_MSGID, sizeof(FS_XATTR_MSGID));
 			buf_append(&b, FS_XATTR_MIME, sizeof(FS_XATTR_MIME));
 		}
+	} else if (n->kind == FS_STAGED) {
+		/* The flags it will be appended with. */
+		if (strcmp(name, FS_XATTR_FLAGS) == 0)
+			buf_appends(&b, n->flags);
+		else
+			ret = -ENODATA;
 	} else if (n->kind != FS_MSG) {
 		ret = -ENODATA;
 	} else if (strcmp(name, FS_XATTR_FLAGS) == 0) {
