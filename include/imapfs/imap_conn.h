@@ -329,6 +329,24 @@ int imap_conn_append(struct imap_conn *c, const char *mailbox, const char *flags
  * COPY or MOVE whose reply was lost did. */
 int imap_conn_search_msgid(struct imap_conn *c, const char *id, uint32_t **uids_r, size_t *n_r);
 
+/* ---- IDLE (RFC 2177): being told of changes to the selected mailbox ---- */
+
+/* Sends IDLE and waits for the server's "+".  -EOPNOTSUPP (nothing sent)
+ * without the IDLE capability, -EINVAL with nothing selected,
+ * -ECONNABORTED when the server completed the IDLE at once.  Until
+ * imap_conn_idle_done, only imap_conn_idle_wait may be used on c. */
+int imap_conn_idle_start(struct imap_conn *c);
+/* Waits at most timeout_ms for the server to say something, or until
+ * wake_fd (-1: none) is readable, and reads one response if it spoke:
+ * *changed_r is set to true when it was about the messages (EXISTS,
+ * EXPUNGE, FETCH, VANISHED).  Returns 0 (read one, woken or time up), or
+ * -errno: -ECONNABORTED when the server ended the IDLE by itself, others
+ * when the connection failed. */
+int imap_conn_idle_wait(struct imap_conn *c, int wake_fd, int timeout_ms, bool *changed_r);
+/* Sends DONE and reads up to the IDLE's completion (changes reported in
+ * between set *changed_r).  0 or -errno. */
+int imap_conn_idle_done(struct imap_conn *c, bool *changed_r);
+
 /* The one mapping of IMAP outcomes to errno: OK and PREAUTH 0; NO -EIO,
  * or by code (RFC 5530; AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES,
  * NONEXISTENT/TRYCREATE/EXPUNGEISSUED -ENOENT, ALREADYEXISTS -EEXIST,

@@ -46,6 +46,12 @@ ssize_t net_read(struct net_conn *c, void *buf, size_t len);
  * with the reason in net_error.  Never raises SIGPIPE. */
 int net_write(struct net_conn *c, const void *buf, size_t len);
 
+/* Waits at most timeout_ms until c has bytes to read (bytes TLS already
+ * decrypted count) or wake_fd (-1: none) becomes readable; for a thread
+ * that waits on a connection for a long time and must be stoppable (IDLE).
+ * Returns 1 when c is readable, 0 when woken or the time is up, -errno. */
+int net_poll_in(struct net_conn *c, int wake_fd, int timeout_ms);
+
 bool net_is_tls(const struct net_conn *c);
 /* The last failure's reason (empty string if none). */
 const char *net_error(const struct net_conn *c);

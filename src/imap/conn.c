@@ -541,6 +541,64 @@ static int conn_check_tagged(struct imap_conn *c, const struct imap_conn_cmd *cm
 	return conn_unexpected(c, r);
 }
 
+int imap_conn_send(struct imap_conn *c, struct imap_conn_cmd *cmd)
+{
+	if (cmd->rc)
+		return cmd->rc;
+	if (c->broken)
+		return -ECONNRESET;
+	buf_appends(&cmd->out, "\r\n");
+	return conn_send_part(c, cmd, 0, cmd->out.len);
+}
+
+int imap_conn_read(struct imap_conn *c, struct imap_resp **r_r)
+{
+	int rc = conn_read_resp(c, r_r);
+
+	if (rc < 0)
+		return rc;
+	if ((*r_r)->type == IMAP_RESP_UNTAGGED) {
+		conn_untagged(c, *r_r);
+		if (c->broken) {
+			imap_resp_free(r_r);
+			return -ECONNRESET;
+		}
+	}
+	return 0;
+}
+
+int imap_conn_write_line(struct imap_conn *c, const char *line)
+{
+	int rc;
+
+	if (c->broken)
+		return -ECONNRESET;
+	rc = conn_write(c, line, strlen(line));
+	return rc < 0 ? rc : conn_write(c, "\r\n", 2);
+}
+
+void imap_conn_break(struct imap_conn *c)
+{
+	conn_break(c);
+}
+
+bool imap_conn_buffered(const struct imap_conn *c)
+{
+	return c->in_start < c->in_end;
+}
+
+int imap_conn_tagged_done(struct imap_conn *c, const char *tag, const char *verb,
+			  const struct imap_resp *r)
+{
+	struct imap_conn_cmd cmd = {0};
+
+	snprintf(cmd.tag, sizeof(cmd.tag), "%s", tag);
+	snprintf(cmd.verb, sizeof(cmd.verb), "%s", verb);
+	if (conn_check_tagged(c, &cmd, r) < 0)
+		return -EPROTO;
+	return conn_complete(c, &cmd, r);
+}
+
 int imap_conn_run_pipe(struct imap_conn *c, struct imap_conn_cmd **cmds, size_t n,
 		       imap_conn_data_fn fn, void *arg, int *rcs)
 {

@@ -35,6 +35,7 @@ struct imap_conn {
 	 * server did not say (then every flag counts as permanent). */
 	char *permflags;
 	bool cmd_sent; /* a byte of the latest command went to the transport */
+	char idle_tag[16]; /* the IDLE in progress (cmd_idle.c); "" if none */
 	struct imap_mbox_status st;
 	char err[512];
 	size_t in_start, in_end;
@@ -110,6 +111,25 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
  * completed stay 0). */
 int imap_conn_run_pipe(struct imap_conn *c, struct imap_conn_cmd **cmds, size_t n,
 		       imap_conn_data_fn fn, void *arg, int *rcs);
+
+/* The engine's parts, for a command that does not fit imap_conn_run
+ * (IDLE, which the server answers "+" and then talks until DONE):
+ * imap_conn_send sends cmd whole (it must hold no literal);
+ * imap_conn_write_line sends one line that is no command ("DONE"; not
+ * traced); imap_conn_break marks c broken after a protocol error;
+ * imap_conn_read
+ * reads one response, an untagged one after the connection's bookkeeping
+ * (an untagged BYE is -ECONNRESET); imap_conn_buffered says whether bytes
+ * already read wait to be parsed; imap_conn_tagged_done checks that r
+ * completes the command TAG and returns its errno as imap_conn_run does
+ * (-EPROTO, connection broken, for a stranger's tag). */
+int imap_conn_send(struct imap_conn *c, struct imap_conn_cmd *cmd);
+int imap_conn_write_line(struct imap_conn *c, const char *line);
+void imap_conn_break(struct imap_conn *c);
+int imap_conn_read(struct imap_conn *c, struct imap_resp **r_r);
+bool imap_conn_buffered(const struct imap_conn *c);
+int imap_conn_tagged_done(struct imap_conn *c, const char *tag, const char *verb,
+			  const struct imap_resp *r);
 
 /* Formats c->err. */
 void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)

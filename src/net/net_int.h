@@ -37,6 +37,8 @@ void net_set_error(struct net_conn *c, const char *fmt, ...) __attribute__((form
 
 ssize_t net_tls_read(struct net_conn *c, void *buf, size_t len);
 int net_tls_write(struct net_conn *c, const void *buf, size_t len);
+/* Whether decrypted bytes wait in the TLS layer (poll cannot see them). */
+bool net_tls_pending(struct net_conn *c);
 void net_tls_close(struct net_conn *c);
 
 #endif

@@ -225,6 +225,26 @@ ssize_t net_read(struct net_conn *c, void *buf, size_t len)
 	}
 }
 
+int net_poll_in(struct net_conn *c, int wake_fd, int timeout_ms)
+{
+	struct pollfd pf[2] = {
+	    {.fd = c->fd, .events = POLLIN},
+	    {.fd = wake_fd, .events = POLLIN},
+	};
+	int n;
+
+	if (c->ssl && net_tls_pending(c))
+		return 1;
+	do
+		n = poll(pf, wake_fd >= 0 ? 2 : 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (pf[0].revents != 0)
+		return 1; /* readable, closed or failed: the read will tell */
+	return 0;
+}
+
 int net_write(struct net_conn *c, const void *buf, size_t len)
 {
 	const char *p = buf;

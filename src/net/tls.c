@@ -291,6 +291,11 @@ static int net_tls_io_error(struct net_conn *c, int e, const char *what)
 	return -EPROTO;
 }
 
+bool net_tls_pending(struct net_conn *c)
+{
+	return SSL_pending(c->ssl) > 0;
+}
+
 ssize_t net_tls_read(struct net_conn *c, void *buf, size_t len)
 {
 	SSL *ssl = c->ssl;

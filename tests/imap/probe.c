@@ -30,6 +30,8 @@
  *                                    append-big MBOX FLAGS DATE N: N bytes of
  *                                    header and lines of 'x'; DATE in epoch s)
  *   MSGID n=N uid...                 (search-msgid ID)
+ *   IDLE changed=yes|no              (idle MS: IDLE for MS ms; then
+ *   IDLE done changed=yes|no          DONE and what came before its OK)
  *   ERROR <ERRNO_NAME> <reason>      (then exit 1, unless the command was
  *                                    prefixed by "try", which goes on)
  *   SENT yes|no                      (after each ERROR: imap_conn_cmd_sent)
@@ -67,7 +69,7 @@ static void usage(void)
 		"     select NAME | select-cached NAME | permanent FLAG | create NAME |\n"
 		"     delete NAME | rename FROM TO | store UID OP FLAGS | expunge UID |\n"
 		"     move UID DEST | copy UID DEST | append MBOX FLAGS DATE TEXT |\n"
-		"     append-big MBOX FLAGS DATE N | search-msgid ID | status NAME | try CMD... |\n"
+		"     append-big MBOX FLAGS DATE N | search-msgid ID | status NAME | idle MS | try CMD... |\n"
 		"     parts UID SIZES WHOLES TAILS\n");
 }
 
@@ -515,6 +517,39 @@ static int cmd_search_msgid(struct imap_conn *c, const char *id)
 	return 0;
 }
 
+/* IDLE for ms milliseconds: "IDLE changed=yes|no" once the time is up
+ * (or the server ended it), then DONE and "IDLE done". */
+static int cmd_idle(struct imap_conn *c, const char *ms_s)
+{
+	struct timespec t0, t;
+	bool changed = false;
+	long ms = atol(ms_s);
+	int rc = imap_conn_idle_start(c);
+
+	if (rc < 0)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			break;
+		rc = imap_conn_idle_wait(c, -1, (int)left, &changed);
+		if (rc < 0) {
+			printf("IDLE changed=%s\n", changed ? "yes" : "no");
+			return rc;
+		}
+	}
+	printf("IDLE changed=%s\n", changed ? "yes" : "no");
+	changed = false;
+	rc = imap_conn_idle_done(c, &changed);
+	if (rc == 0)
+		printf("IDLE done changed=%s\n", changed ? "yes" : "no");
+	return rc;
+}
+
 /* The commands that change mail and print "VERB ok". */
 static int cmd_write(struct imap_conn *c, const char *cmd, char **av)
 {
@@ -584,7 +619,7 @@ static int cmd_arity(const char *cmd)
 		return 0;
 	if (!strcmp(cmd, "select") || !strcmp(cmd, "select-cached") || !strcmp(cmd, "permanent") ||
 	    !strcmp(cmd, "create") || !strcmp(cmd, "delete") || !strcmp(cmd, "expunge") ||
-	    !strcmp(cmd, "search-msgid") || !strcmp(cmd, "status"))
+	    !strcmp(cmd, "search-msgid") || !strcmp(cmd, "status") || !strcmp(cmd, "idle"))
 		return 1;
 	if (!strcmp(cmd, "rename") || !strcmp(cmd, "move") || !strcmp(cmd, "copy"))
 		return 2;
@@ -672,6 +707,8 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			rc = cmd_append(c, !strcmp(cmd, "append-big"), av + i + 1);
 		} else if (!strcmp(cmd, "search-msgid")) {
 			rc = cmd_search_msgid(c, av[i + 1]);
+		} else if (!strcmp(cmd, "idle")) {
+			rc = cmd_idle(c, av[i + 1]);
 		} else if (!strcmp(cmd, "status")) {
 			uint32_t uv = 0, un = 0;
 
