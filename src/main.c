@@ -43,6 +43,7 @@ static const char main_usage[] =
 	"    -o cafile=FILE              trust the PEM certificates in FILE\n"
 	"    -o timeout=SECONDS          deadline of any network wait (30)\n"
 	"    -o connections=N            IMAP connections in the pool, 1..32 (4)\n"
+	"    -o watch=N                  mailboxes in use watched with IDLE, 0..8 (2)\n"
 	"    -o cache_dir=DIR            on-disk cache (~/.cache/imapfs/USER@HOST)\n"
 	"    -o cache_size=SIZE          bound of the block cache, K/M/G (1G)\n"
 	"    -o parts=hidden|visible     list STEM.parts/ beside each message (hidden)\n"
@@ -238,6 +239,7 @@ int main(int argc, char **argv)
 		.attr_timeout_s = 60.0,
 		.cache_dir = o.cache_dir,
 		.parts_visible = o.parts_visible,
+		.watch = o.watch,
 	};
 	fs = fs_new(&fc);
 	if (fs_load(fs, err, sizeof(err)) < 0)

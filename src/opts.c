@@ -18,6 +18,7 @@ enum {
 	KEY_LATER, /* an option of SPEC §1 that a later version implements */
 	KEY_TIMEOUT,
 	KEY_CONNECTIONS,
+	KEY_WATCH,
 	KEY_CACHE_SIZE,
 	KEY_PARTS,
 };
@@ -31,6 +32,7 @@ struct opts_parse_state {
 	struct opts o;
 	char *timeout;
 	char *connections;
+	char *watch;
 	char *cache_size;
 	char *parts;
 	int nonopts;
@@ -46,6 +48,7 @@ static const struct fuse_opt opts_spec[] = {
 	OPT_STR("cafile=%s", cafile),
 	FUSE_OPT_KEY("timeout=", KEY_TIMEOUT),
 	FUSE_OPT_KEY("connections=", KEY_CONNECTIONS),
+	FUSE_OPT_KEY("watch=", KEY_WATCH),
 	FUSE_OPT_KEY("password=", KEY_PASSWORD),
 	FUSE_OPT_KEY("pass=", KEY_PASSWORD),
 	OPT_STR("cache_dir=%s", cache_dir),
@@ -112,6 +115,8 @@ static int opts_proc(void *data, const char *arg, int key, struct fuse_args *out
 		return opts_replace(&st->timeout, eq + 1);
 	case KEY_CONNECTIONS:
 		return opts_replace(&st->connections, eq + 1);
+	case KEY_WATCH:
+		return opts_replace(&st->watch, eq + 1);
 	case KEY_CACHE_SIZE:
 		return opts_replace(&st->cache_size, eq + 1);
 	case KEY_PARTS:
@@ -223,6 +228,7 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 
 	st.o.timeout_s = 30;
 	st.o.connections = 4;
+	st.o.watch = 2;
 	st.o.cache_size = 1ull << 30;
 	err[0] = '\0';
 	fargs->argc = argc;
@@ -250,6 +256,10 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 	if (st.connections && opts_parse_uint(st.connections, 1, 32, &o->connections) < 0) {
 		snprintf(err, errlen, "connections must be a number from 1 to 32, not '%s'",
 			 st.connections);
+		goto out;
+	}
+	if (st.watch && opts_parse_uint(st.watch, 0, 8, &o->watch) < 0) {
+		snprintf(err, errlen, "watch must be a number from 0 to 8, not '%s'", st.watch);
 		goto out;
 	}
 	if (st.cache_size &&
@@ -282,6 +292,7 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 out:
 	free(st.timeout);
 	free(st.connections);
+	free(st.watch);
 	free(st.cache_size);
 	free(st.parts);
 	return ret;

@@ -30,6 +30,10 @@ struct fs_config {
 	/* -o parts=visible: STEM.parts directories are listed beside their
 	 * messages; otherwise only reachable by name. */
 	bool parts_visible;
+	/* Mailboxes watched with IDLE at once, each over a connection of its
+	 * own beside the pool's (0: none; listings then follow the server
+	 * only through list_ttl_s). */
+	unsigned watch;
 };
 
 struct fs;

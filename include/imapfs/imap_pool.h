@@ -26,6 +26,10 @@ void imap_pool_free(struct imap_pool **p);
  * rather than each waiting out the timeout against a server that is down.
  * No lock is held during network I/O. */
 int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r);
+/* Opens a connection of its own with the pool's server and credentials,
+ * not counted among the pool's (for a watcher that sits in IDLE); the
+ * caller closes it with imap_conn_close.  0 or -errno, the reason in err. */
+int imap_pool_open_extra(struct imap_pool *p, struct imap_conn **c_r, char *err, size_t errlen);
 /* The most connections the pool opens (fixed at creation). */
 unsigned imap_pool_max(const struct imap_pool *p);
 /* Returns a connection; a broken one is closed instead. */

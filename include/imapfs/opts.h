@@ -23,6 +23,7 @@ struct opts {
 	char *cafile;
 	unsigned timeout_s;   /* 30 */
 	unsigned connections; /* 4 */
+	unsigned watch;       /* 2: mailboxes watched with IDLE */
 	/* Absolute; default $XDG_CACHE_HOME/imapfs/USER@HOST, with
 	 * $XDG_CACHE_HOME defaulting to $HOME/.cache. */
 	char *cache_dir;

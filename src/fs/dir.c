@@ -99,6 +99,7 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 		ret = fs_mbox_listing(fs, m, true);
 		if (ret < 0)
 			return fs_errno_net(ret);
+		fs_watch_use(fs, m);
 	}
 
 	d = calloc(1, sizeof(*d));

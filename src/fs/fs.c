@@ -40,6 +40,7 @@ void fs_free(struct fs **fsp)
 
 	if (fs == NULL)
 		return;
+	fs_watch_stop(fs);
 	fs_prefetch_stop(fs);
 	fs_stage_free(fs);
 	fs_notify_stop(fs);
@@ -658,6 +659,7 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 	fs_prefetch_start(userdata);
 	fs_notify_start(userdata);
 	fs_stage_start(userdata);
+	fs_watch_start(userdata);
 	/* Attributes cost nothing here, so readdirplus saves the kernel a
 	 * lookup per entry.  max_readahead is left as the kernel offered,
 	 * and libfuse already sizes requests at up to 1 MiB (max_pages from
@@ -682,6 +684,7 @@ static void fs_op_destroy(void *userdata)
 	 * for the next mount (SPEC §5). */
 	/* The notifier first: the kernel is going, and what the appends
 	 * would tell it could only fail on a closed device. */
+	fs_watch_stop(userdata);
 	fs_notify_stop(userdata);
 	fs_stage_stop(userdata);
 }

@@ -145,6 +145,8 @@ struct fs {
 	 * before the loop runs. */
 	struct fuse_session *session;
 	struct fs_notify *notify;
+	/* watch.c: the IDLE watchers; NULL until fs_watch_start. */
+	struct fs_watch *watch;
 	/* stage.c: new messages being written (its own lock). */
 	struct fs_stage *stage;
 };
@@ -175,6 +177,9 @@ int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen);
  * fails; -errno only when there is no listing at all.  Call without
  * fs->lock. */
 int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh);
+/* Refreshes m's listing now, whatever its age (a watcher heard of a
+ * change); as fs_mbox_listing otherwise. */
+int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m);
 /* With fs->lock held: true when m's listing needs a refresh. */
 bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m);
 bool fs_mbox_tree_old(const struct fs *fs);
@@ -265,6 +270,14 @@ struct fs_notify;
 void fs_notify_start(struct fs *fs);
 void fs_notify_entry(struct fs *fs, uint64_t parent, const char *name);
 void fs_notify_stop(struct fs *fs);
+
+/* watch.c: IDLE on the mailboxes in use (see there).  Start in the FUSE
+ * init, stop in destroy; fs_watch_use (any thread, without fs->lock)
+ * says that m was listed. */
+struct fs_watch;
+void fs_watch_start(struct fs *fs);
+void fs_watch_use(struct fs *fs, struct fs_mbox *m);
+void fs_watch_stop(struct fs *fs);
 
 /* change.c: SPEC §4 for mailboxes and existing messages.  Each returns
  * 0 or -errno; call without fs->lock. */

@@ -130,6 +130,8 @@ bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m)
  * m->msgs. */
 static void fs_mbox_unlink_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n)
 {
+	/* The kernel keeps names for attr_timeout_s: this one is gone. */
+	fs_notify_entry(fs, m->dir->ino, n->name);
 	n->linked = false;
 	fs->nmsgs--;
 	fs->nbytes -= n->size;
@@ -930,6 +932,18 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 out_unlock:
 	pthread_mutex_unlock(&fs->lock);
 	return ret;
+}
+
+int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m)
+{
+	/* A refresh under way may have asked the server before the change
+	 * that brings us here: wait for it, then ask again. */
+	pthread_mutex_lock(&fs->lock);
+	while (m->refreshing)
+		pthread_cond_wait(&fs->cond, &fs->lock);
+	m->checked_at = 0;
+	pthread_mutex_unlock(&fs->lock);
+	return fs_mbox_listing(fs, m, true);
 }
 
 void fs_mbox_free_all(struct fs *fs)

@@ -204,6 +204,12 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 	}
 }
 
+int imap_pool_open_extra(struct imap_pool *p, struct imap_conn **c_r, char *err, size_t errlen)
+{
+	/* p->o is fixed at creation: no lock. */
+	return imap_conn_open(&p->o, c_r, err, errlen);
+}
+
 unsigned imap_pool_max(const struct imap_pool *p)
 {
 	return p->max; /* immutable: no lock */

@@ -55,6 +55,7 @@ START_TEST(test_minimal_defaults)
 	ck_assert(!p.o.debug);
 	ck_assert_uint_eq(p.o.timeout_s, 30);
 	ck_assert_uint_eq(p.o.connections, 4);
+	ck_assert_uint_eq(p.o.watch, 2);
 	ck_assert_ptr_null(p.o.cafile);
 	ck_assert_ptr_null(p.o.password_command);
 	release(&p);
@@ -70,7 +71,7 @@ START_TEST(test_o_list_and_flags)
 			      "imap://me%40example.org@[::1]:1143",
 			      "/mnt/mail",
 			      "-o",
-			      "password_command=pass show mail,connections=8",
+			      "password_command=pass show mail,connections=8,watch=0",
 			      NULL};
 	struct parsed p;
 
@@ -85,6 +86,7 @@ START_TEST(test_o_list_and_flags)
 	ck_assert_str_eq(p.o.password_command, "pass show mail");
 	ck_assert_uint_eq(p.o.timeout_s, 5);
 	ck_assert_uint_eq(p.o.connections, 8);
+	ck_assert_uint_eq(p.o.watch, 0);
 	/* Unknown -o options are FUSE's; ours are consumed. */
 	ck_assert(fargs_has(&p, "allow_other"));
 	ck_assert(!fargs_has(&p, "cafile"));
@@ -139,6 +141,8 @@ static const struct {
 	{{"imapfs", "-o", "timeout=-1", "imaps://u@h", "/m", NULL}, "timeout"},
 	{{"imapfs", "-o", "connections=33", "imaps://u@h", "/m", NULL}, "connections"},
 	{{"imapfs", "-o", "connections=", "imaps://u@h", "/m", NULL}, "connections"},
+	{{"imapfs", "-o", "watch=9", "imaps://u@h", "/m", NULL}, "watch must be"},
+	{{"imapfs", "-o", "watch=x", "imaps://u@h", "/m", NULL}, "watch must be"},
 	{{"imapfs", "-o", "parts=shown", "imaps://u@h", "/m", NULL}, "parts must be"},
 	{{"imapfs", "-o", "parts=", "imaps://u@h", "/m", NULL}, "parts must be"},
 	{{"imapfs", "-o", "oauth_command=x", "imaps://u@h", "/m", NULL}, "not supported yet"},
