@@ -507,13 +507,15 @@ static int fs_mbox_fetch_once(struct imap_conn *c, const char *raw, struct fs_re
 		if (ret < 0)
 			return ret;
 	}
-	/* Flags of the known ones. */
+	/* Flags of the known ones: what changed since the known
+	 * HIGHESTMODSEQ under CONDSTORE, else all of them (issue 6: a full
+	 * UID/FLAGS comparison; ~40 bytes a message). */
 	modseq = r->st.highestmodseq;
 	if (r->lo > 1) {
 		if (modseq != 0 && r->modseq != 0 && modseq != r->modseq)
 			ret =
 			    imap_conn_fetch_flags(c, 1, r->lo - 1, r->modseq, fs_mbox_flags_cb, r);
-		else if ((modseq != 0 && r->modseq == 0) || (modseq == 0 && r->idx != NULL))
+		else if (modseq == 0 || r->modseq == 0)
 			ret = imap_conn_fetch_flags(c, 1, r->lo - 1, 0, fs_mbox_flags_cb, r);
 		if (ret < 0)
 			return ret;

@@ -14,7 +14,9 @@ change being visible through the mount, for
 Profiles of the throwaway Dovecot:
 
     full       as it comes (IDLE, CONDSTORE);
-    noidle     without IDLE: every case takes the 10 s listing path.
+    noidle     without IDLE: every case takes the 10 s listing path;
+    plain      without IDLE and CONDSTORE: the same, and flags are found
+               changed by comparing every message's (UID FETCH 1:n FLAGS).
 
 The other client is imaplib (tests/lib/oracle.py), never imapfs's code.
 A table of the figures is printed at the end.
@@ -46,6 +48,7 @@ DOVECOT_CAPS = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISP
 PROFILES = {
     "full": None,
     "noidle": " ".join(c for c in DOVECOT_CAPS.split() if c != "IDLE"),
+    "plain": " ".join(c for c in DOVECOT_CAPS.split() if c not in ("IDLE", "CONDSTORE", "QRESYNC")),
 }
 PROFILE = "full"
 LIST_TTL = 10
@@ -143,7 +146,7 @@ class LiveTest(TimedTestCase):
 
     @staticmethod
     def where(watched):
-        if PROFILE == "noidle":
+        if PROFILE != "full":
             return "no IDLE"
         return "watched" if watched else "unwatched"
 
@@ -195,7 +198,7 @@ class LiveTest(TimedTestCase):
 
         def flagged():
             # Without IDLE only a listing refreshes flags (once 10 s old).
-            if PROFILE == "noidle":
+            if PROFILE != "full":
                 self.names(self.box)
             return b"\\Flagged" in os.getxattr(path, "user.imap.flags")
         self.until("flag change (\\Flagged)", flagged, self.bound(True), self.where(True))
