@@ -27,6 +27,7 @@
 
 static const char main_usage[] =
 	"usage: imapfs [OPTIONS] SERVER MOUNTPOINT\n"
+	"       imapfs [OPTIONS] ACCOUNT [MOUNTPOINT]\n"
 	"\n"
 	"Mounts the IMAP account SERVER at MOUNTPOINT: mailboxes are directories,\n"
 	"messages are 'YYYY-MM-DD SUBJECT [UID].eml' files, their decoded parts\n"
@@ -49,9 +50,20 @@ static const char main_usage[] =
 	"    -o parts=hidden|visible     list STEM.parts/ beside each message (hidden)\n"
 	"    -h, --help                  this text\n"
 	"    -V, --version               the version\n"
+	"Other -o options go to FUSE (allow_other, ro, ...); mount(8)'s noauto, user,\n"
+	"_netdev, nofail, x-* and the like are ignored.\n"
+	"\n"
+	"ACCOUNT names a group of ~/.config/imapfs/config ($XDG_CONFIG_HOME), e.g.\n"
+	"    [work]\n"
+	"    server = imaps://me%40example.org@mail.example.org\n"
+	"    mountpoint = ~/Mail/work\n"
+	"    password_command = pass show mail/work\n"
+	"whose keys are server, mountpoint and the -o options above; the command\n"
+	"line overrides them.\n"
 	"\n"
 	"The password comes from password_command, $IMAPFS_PASSWORD, ~/.netrc or a\n"
 	"prompt, in that order.  Unmount with: fusermount3 -u MOUNTPOINT\n"
+	"mount(8) and fstab work through mount.fuse3 with the type fuse.imapfs.\n"
 	"See imapfs(1).\n";
 
 /* The last message libfuse logged, so that a libfuse failure before the
@@ -85,7 +97,13 @@ static int main_check_mountpoint(const char *path, char *err, size_t errlen)
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
+	unsigned fd;
+	char end;
 
+	/* mount.fuse3 -o drop_privileges mounts itself and hands over the
+	 * /dev/fuse descriptor as /dev/fd/N (libfuse takes it from there). */
+	if (sscanf(path, "/dev/fd/%u%c", &fd, &end) == 1)
+		return 0;
 	if (stat(path, &st) < 0) {
 		int e = errno;
 		if (e == ENOENT)
@@ -188,7 +206,10 @@ int main(int argc, char **argv)
 	fuse_set_log_func(main_fuse_log);
 	ret = opts_parse(argc, argv, &o, &args, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "imapfs: %s (try 'imapfs --help')\n", err);
+		/* A message about the accounts file starts with its path
+		 * and line: --help would not help there. */
+		fprintf(stderr, "imapfs: %s%s\n", err,
+			err[0] == '/' ? "" : " (try 'imapfs --help')");
 		status = 2;
 		goto out_opts;
 	}
@@ -281,7 +302,10 @@ int main(int argc, char **argv)
 	}
 	/* After the fork: the cache's scan thread must run in the daemon. */
 	cache_block_start(cache);
-	log_info("mounted %s at %s", o.server, o.mountpoint);
+	if (o.account)
+		log_info("mounted account %s (%s) at %s", o.account, o.server, o.mountpoint);
+	else
+		log_info("mounted %s at %s", o.server, o.mountpoint);
 	status = main_serve(se) == 0 ? 0 : 1;
 	log_info("unmounting %s", o.mountpoint);
 	err[0] = '\0';

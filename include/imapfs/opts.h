@@ -1,5 +1,7 @@
-/* opts: the command line of SPEC §1.  Known options are consumed; unknown
- * -o options are left in fargs for libfuse. */
+/* opts: the command line of SPEC §1 and the accounts file of SPEC §6.
+ * Known options are consumed; unknown -o options are left in fargs for
+ * libfuse, except generic mount(8) options that mean nothing to a FUSE file
+ * system (noauto, user, _netdev, x-*, ...), which are dropped. */
 #ifndef IMAPFS_OPTS_H
 #define IMAPFS_OPTS_H
 
@@ -12,9 +14,10 @@
 struct fuse_args;
 
 struct opts {
-	char *server; /* as given */
+	char *account; /* the account's name when SERVER named one, else NULL */
+	char *server;  /* as given, or the account's server key */
 	struct url url;
-	char *mountpoint; /* as given */
+	char *mountpoint; /* as given, or the account's (with ~/ expanded) */
 	bool foreground;  /* -f or -d */
 	bool debug;       /* -d */
 	bool show_help;
@@ -38,7 +41,16 @@ enum {
 
 /* Parses argv.  Returns OPTS_OK, OPTS_EXIT, or -EINVAL with a one-line
  * usage error in err (exit status 2).  Options that later versions will
- * implement are refused with "option 'X' is not supported yet". */
+ * implement are refused with "option 'X' is not supported yet".
+ *
+ * A first argument that is not a URL (has no "://") names an account of
+ * the accounts file (config_path): its server and mountpoint keys, and
+ * each of our -o options as a key.  The command line wins over the file:
+ * an -o option over its key, a MOUNTPOINT argument over its mountpoint.
+ * An error about the file starts "FILE:LINE: " (an unknown key, a
+ * password key, a bad value with the same message -o would give, a
+ * missing server key, a file GKeyFile cannot parse) or "FILE: " (no such
+ * account: the message lists those it has). */
 int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, char *err,
 	       size_t errlen);
 void opts_clear(struct opts *o);

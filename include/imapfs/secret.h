@@ -12,7 +12,8 @@
  * runs as /bin/sh -c CMD with stdin from /dev/null and stderr inherited,
  * and the first line of its stdout (without CR/LF) is the password; a
  * non-zero exit, a signal, an empty first line or a NUL byte is an error.
- * The .netrc is $HOME/.netrc (the passwd entry's home without $HOME).
+ * The .netrc is in the home directory of xdg_home() ($HOME, unless that is
+ * unset, relative or another user's: then the passwd entry's home).
  * The prompt "Password for USER@HOST: " goes to /dev/tty with echo off.
  * On success *pw_r is a malloc'd password the caller releases with
  * secret_free().  Returns -ENOENT when no source yields one, or another

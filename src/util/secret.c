@@ -2,7 +2,6 @@
  * that held a password is wiped before it is freed. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "imapfs/secret.h"
+#include "imapfs/xdg.h"
 
 extern char **environ;
 
@@ -441,18 +441,14 @@ out:
 
 static char *secret_netrc_path(void)
 {
-	const char *home = getenv("HOME");
+	char *home;
 	char *path;
 
-	if (!home || !home[0]) {
-		struct passwd *pw = getpwuid(getuid());
-
-		if (!pw || !pw->pw_dir)
-			return NULL;
-		home = pw->pw_dir;
-	}
+	if (xdg_home(&home) < 0)
+		return NULL;
 	if (asprintf(&path, "%s/.netrc", home) < 0)
 		abort();
+	free(home);
 	return path;
 }
 

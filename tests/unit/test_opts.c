@@ -1,9 +1,13 @@
-/* Unit tests of the command line (SPEC §1): src/opts.c with url.c. */
+/* Unit tests of the command line (SPEC §1) and of accounts (SPEC §6):
+ * src/opts.c with url.c and config.c. */
 #include <check.h>
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "imapfs/opts.h"
 
@@ -146,6 +150,7 @@ static const struct {
 	{{"imapfs", "-o", "parts=shown", "imaps://u@h", "/m", NULL}, "parts must be"},
 	{{"imapfs", "-o", "parts=", "imaps://u@h", "/m", NULL}, "parts must be"},
 	{{"imapfs", "-o", "oauth_command=x", "imaps://u@h", "/m", NULL}, "not supported yet"},
+	{{"imapfs", "-o", "timeout", "imaps://u@h", "/m", NULL}, "needs a value"},
 	{{"imapfs", "-o", "cache_dir=rel/dir", "imaps://u@h", "/m", NULL}, "absolute"},
 	{{"imapfs", "-o", "cache_size=10X", "imaps://u@h", "/m", NULL}, "cache_size"},
 	{{"imapfs", "-o", "cache_size=512K", "imaps://u@h", "/m", NULL}, "cache_size"},
@@ -260,6 +265,214 @@ START_TEST(test_parse_uint)
 }
 END_TEST
 
+
+/* mount(8)'s generic options reach us through mount.fuse3 or by hand:
+ * those libfuse knows go to libfuse, the rest are dropped silently. */
+START_TEST(test_mount_options)
+{
+	const char *argv[] = {"imapfs",
+			      "imaps://u@h",
+			      "/m",
+			      "-o",
+			      "rw,nosuid,nodev,noatime,noauto,user,users,nofail,_netdev,defaults,"
+			      "x-systemd.automount,X-mount.mkdir,comment=systemd.x,nosymfollow,"
+			      "password_command=pass show mail\\,now",
+			      NULL};
+	static const char *const kept[] = {"rw", "nosuid", "nodev", "noatime", NULL};
+	static const char *const dropped[] = {"noauto", "user", "nofail", "_netdev", "defaults",
+					      "x-systemd", "X-mount", "comment", "nosymfollow",
+					      "password_command", NULL};
+	struct parsed p;
+
+	setenv("HOME", "/home/u", 1);
+	parse(&p, argv);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	/* fuse_opt's escape: a comma in a value (fstab: "\\," too). */
+	ck_assert_str_eq(p.o.password_command, "pass show mail,now");
+	for (int i = 0; kept[i]; i++)
+		ck_assert_msg(fargs_has(&p, kept[i]), "%s not passed to libfuse", kept[i]);
+	for (int i = 0; dropped[i]; i++)
+		ck_assert_msg(!fargs_has(&p, dropped[i]), "%s passed to libfuse", dropped[i]);
+	release(&p);
+}
+END_TEST
+
+/* ---- accounts (SPEC §6) ---- */
+
+static char acct_dir[] = "/tmp/imapfs-test-opts-XXXXXX";
+static char acct_file[sizeof(acct_dir) + 32];
+
+static void account_setup(void)
+{
+	char sub[sizeof(acct_dir) + 16];
+
+	strcpy(acct_dir, "/tmp/imapfs-test-opts-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(acct_dir));
+	snprintf(sub, sizeof(sub), "%s/imapfs", acct_dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(acct_file, sizeof(acct_file), "%s/config", sub);
+	setenv("XDG_CONFIG_HOME", acct_dir, 1);
+	setenv("HOME", "/home/u", 1);
+	unsetenv("XDG_CACHE_HOME");
+}
+
+static void account_teardown(void)
+{
+	char sub[sizeof(acct_dir) + 16];
+
+	unlink(acct_file);
+	snprintf(sub, sizeof(sub), "%s/imapfs", acct_dir);
+	rmdir(sub);
+	rmdir(acct_dir);
+}
+
+static void write_accounts(const char *text)
+{
+	FILE *f = fopen(acct_file, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	fclose(f);
+}
+
+static const char accounts[] = "# accounts\n"					      /* 1 */
+			       "[home]\n"					      /* 2 */
+			       "server = imaps://me@home.example\n"		      /* 3 */
+			       "\n"						      /* 4 */
+			       "[work]\n"					      /* 5 */
+			       "server = imaps://me%40example.org@mail.example.org\n" /* 6 */
+			       "mountpoint = ~/Mail/work\n"			      /* 7 */
+			       "password_command = pass show mail/work\n"	      /* 8 */
+			       "connections = 6\n"				      /* 9 */
+			       "cache_dir = ~/.cache/work\n"			      /* 10 */
+			       "parts = visible\n";				      /* 11 */
+
+START_TEST(test_account_mounts_with_its_keys)
+{
+	const char *argv[] = {"imapfs", "work", NULL};
+	struct parsed p;
+
+	write_accounts(accounts);
+	parse(&p, argv);
+	ck_assert_msg(p.ret == OPTS_OK, "%s", p.err);
+	ck_assert_str_eq(p.o.account, "work");
+	ck_assert_str_eq(p.o.server, "imaps://me%40example.org@mail.example.org");
+	ck_assert_str_eq(p.o.url.user, "me@example.org");
+	ck_assert_str_eq(p.o.url.host, "mail.example.org");
+	ck_assert_str_eq(p.o.mountpoint, "/home/u/Mail/work"); /* ~/ expanded */
+	ck_assert_str_eq(p.o.password_command, "pass show mail/work");
+	ck_assert_uint_eq(p.o.connections, 6);
+	ck_assert_str_eq(p.o.cache_dir, "/home/u/.cache/work");
+	ck_assert(p.o.parts_visible);
+	ck_assert_uint_eq(p.o.timeout_s, 30); /* not in the file: the default */
+	release(&p);
+}
+END_TEST
+
+START_TEST(test_command_line_overrides_account)
+{
+	const char *argv[] = {"imapfs",	    "-o", "connections=8,parts=hidden", "work",
+			      "/mnt/other", "-o", "password_command=cat /pw",	NULL};
+	struct parsed p;
+
+	/* The file's bad value is overridden, so it is never looked at. */
+	write_accounts("[work]\nserver = imaps://u@h\nmountpoint = /m\nconnections = x\n");
+	parse(&p, argv);
+	ck_assert_msg(p.ret == OPTS_OK, "%s", p.err);
+	ck_assert_str_eq(p.o.mountpoint, "/mnt/other");
+	ck_assert_uint_eq(p.o.connections, 8);
+	ck_assert_str_eq(p.o.password_command, "cat /pw");
+	ck_assert(!p.o.parts_visible);
+	release(&p);
+}
+END_TEST
+
+START_TEST(test_account_without_mountpoint_takes_the_argument)
+{
+	const char *argv[] = {"imapfs", "home", "/mnt/home", NULL};
+	const char *bare[] = {"imapfs", "home", NULL};
+	struct parsed p;
+
+	write_accounts(accounts);
+	parse(&p, argv);
+	ck_assert_msg(p.ret == OPTS_OK, "%s", p.err);
+	ck_assert_str_eq(p.o.mountpoint, "/mnt/home");
+	ck_assert_str_eq(p.o.url.host, "home.example");
+	/* The default cache directory follows the account's server. */
+	ck_assert_str_eq(p.o.cache_dir, "/home/u/.cache/imapfs/me@home.example");
+	release(&p);
+	parse(&p, bare);
+	ck_assert_int_eq(p.ret, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(p.err, "missing MOUNTPOINT"));
+	ck_assert_ptr_nonnull(strstr(p.err, "'home'"));
+	release(&p);
+}
+END_TEST
+
+/* Each refused accounts file, the account asked for, and the message that
+ * must follow "FILE:" (with %s standing for nothing: the line is given). */
+static const struct {
+	const char *text;
+	const char *account;
+	const char *msg;
+} refused_accounts[] = {
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\n\nconections = 6\n", "work",
+	 ":5: unknown key 'conections' in account 'work' (keys: server, mountpoint, "
+	 "password_command, cafile, timeout, connections, watch, cache_dir, cache_size, "
+	 "parts)"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\nconnections = x\n", "work",
+	 ":4: connections must be a number from 1 to 32, not 'x'"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\ntimeout = 0\n", "work",
+	 ":4: timeout must be a number of seconds from 1 to 3600, not '0'"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\ncache_dir = rel\n", "work",
+	 ":4: cache_dir must be an absolute path, not 'rel'"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = Mail\n", "work",
+	 ":3: mountpoint must be an absolute path or start with ~/, not 'Mail'"},
+	{"[work]\nserver = imaps://u@h\npassword = secret\nmountpoint = /m\n", "work",
+	 ":3: a password is never accepted in the accounts file; use password_command = CMD"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\noauth_command = x\n", "work",
+	 ":4: key 'oauth_command' is not supported yet"},
+	{"[work]\nserver = imaps://u@h\nforeground = true\n", "work",
+	 ":3: unknown key 'foreground'"},
+	{"[home]\nserver = imaps://u@h\n[work]\nserver = imaps://u@h\n", "play",
+	 ": no account 'play'; the accounts there are: home, work"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\nthis is not a key\n", "work",
+	 ":4: Key file contains line"},
+	{"\n[work]\nmountpoint = /m\n", "work",
+	 ":2: account 'work' has no server key (server = imaps://USER@HOST)"},
+	{"[work]\nserver = http://u@h\nmountpoint = /m\n", "work", ":2: unsupported scheme 'http'"},
+};
+
+START_TEST(test_account_refused)
+{
+	const char *argv[] = {"imapfs", refused_accounts[_i].account, NULL};
+	char want[512];
+	struct parsed p;
+
+	write_accounts(refused_accounts[_i].text);
+	parse(&p, argv);
+	ck_assert_int_eq(p.ret, -EINVAL);
+	snprintf(want, sizeof(want), "%s%s", acct_file, refused_accounts[_i].msg);
+	ck_assert_msg(strncmp(p.err, want, strlen(want)) == 0, "case %d: '%s' does not start '%s'",
+		      _i, p.err, want);
+	ck_assert_ptr_null(strchr(p.err, '\n'));
+	release(&p);
+}
+END_TEST
+
+START_TEST(test_no_accounts_file)
+{
+	const char *argv[] = {"imapfs", "work", "/m", NULL};
+	struct parsed p;
+
+	parse(&p, argv);
+	ck_assert_int_eq(p.ret, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(p.err, "'work' is no imaps:// or imap:// URL"));
+	ck_assert_ptr_nonnull(strstr(p.err, acct_file));
+	release(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("opts");
@@ -276,6 +489,16 @@ int main(void)
 	tcase_add_test(tc, test_cache_defaults);
 	tcase_add_test(tc, test_parts_option);
 	tcase_add_test(tc, test_parse_size);
+	tcase_add_test(tc, test_mount_options);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("accounts");
+	tcase_add_checked_fixture(tc, account_setup, account_teardown);
+	tcase_add_test(tc, test_account_mounts_with_its_keys);
+	tcase_add_test(tc, test_command_line_overrides_account);
+	tcase_add_test(tc, test_account_without_mountpoint_takes_the_argument);
+	tcase_add_loop_test(tc, test_account_refused, 0,
+			    sizeof(refused_accounts) / sizeof(refused_accounts[0]));
+	tcase_add_test(tc, test_no_accounts_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
