@@ -62,6 +62,9 @@ void imap_conn_close(struct imap_conn **c);
 bool imap_conn_has_cap(const struct imap_conn *c, const char *cap);
 /* True once the transport failed or the server said BYE: close it. */
 bool imap_conn_is_broken(const struct imap_conn *c);
+/* True when it broke because a network wait ran out (the server, or the
+ * way to it, stopped answering). */
+bool imap_conn_timed_out(const struct imap_conn *c);
 /* The last failure's reason (empty string if none). */
 const char *imap_conn_error(const struct imap_conn *c);
 /* A small number unique per connection, for traces. */

@@ -24,7 +24,9 @@ void imap_pool_free(struct imap_pool **p);
  * -errno of a failed open (its reason is logged); for 2 s after a failed
  * open, gets that would have to open one fail at once with that -errno
  * rather than each waiting out the timeout against a server that is down.
- * No lock is held during network I/O. */
+ * A get that waited (for a free slot, or on an idle connection's NOOP)
+ * fails with -ETIMEDOUT if a network wait timed out meanwhile, rather
+ * than wait again.  No lock is held during network I/O. */
 int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r);
 /* Opens a connection of its own with the pool's server and credentials,
  * not counted among the pool's (for a watcher that sits in IDLE); the
@@ -32,6 +34,11 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 int imap_pool_open_extra(struct imap_pool *p, struct imap_conn **c_r, char *err, size_t errlen);
 /* The most connections the pool opens (fixed at creation). */
 unsigned imap_pool_max(const struct imap_pool *p);
+/* How many network waits have timed out so far, in opens and on pooled
+ * connections (imap_conn_timed_out).  A caller that waited for work that
+ * waits on the network compares two counts to learn whether the server
+ * stopped answering meanwhile. */
+unsigned long imap_pool_timeouts(struct imap_pool *p);
 /* Returns a connection; a broken one is closed instead. */
 void imap_pool_put(struct imap_pool *p, struct imap_conn *c);
 

@@ -67,6 +67,9 @@ struct fs_node {
 	char *flags;	  /* space-separated, never NULL */
 	char *message_id; /* NULL when the message has none */
 	unsigned seen;	  /* refresh generation that last saw it */
+	/* FS_MSG, FS_PART: monotonic us of the last read that failed with
+	 * EIO, 0 if none (read.c). */
+	gint64 read_failed_at;
 
 	/* FS_PARTS: what its files are, NULL until loaded (parts.c). */
 	struct fs_parts_data *pd;

@@ -19,6 +19,12 @@
 
 #include "fs_int.h"
 
+/* A read of a file whose last read failed with EIO less than this long
+ * ago fails at once.  The kernel answers a failed read by asking again
+ * (the readahead failed, then the page is read alone): without this, one
+ * read(2) against a silent server waits out the timeout twice. */
+#define FS_READ_RETRY_US G_USEC_PER_SEC
+
 /* What a read needs of its node, copied under the lock. */
 struct fs_read_msg {
 	uint64_t ino;
@@ -136,6 +142,25 @@ static int fs_read_fetch(struct fs *fs, const struct fs_read_msg *rm, struct ima
 	}
 }
 
+/* With fs->lock: whether n's last read failed just now. */
+static bool fs_read_failed_recently(const struct fs_node *n)
+{
+	return n->read_failed_at != 0 &&
+	       g_get_monotonic_time() - n->read_failed_at < FS_READ_RETRY_US;
+}
+
+/* Remembers that a read of ino failed with EIO. */
+static void fs_read_failed(struct fs *fs, uint64_t ino)
+{
+	struct fs_node *n;
+
+	pthread_mutex_lock(&fs->lock);
+	n = fs_inode_get(fs, ino);
+	if (n != NULL)
+		n->read_failed_at = g_get_monotonic_time();
+	pthread_mutex_unlock(&fs->lock);
+}
+
 int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, const char **data_r,
 	    size_t *len_r)
 {
@@ -147,6 +172,7 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 	ssize_t *lens = NULL;
 	char *mem = NULL;
 	bool ended = false, missed = false, waited = false;
+	unsigned long timeouts;
 	int ret = 0;
 
 	*mem_r = NULL;
@@ -156,9 +182,16 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 
 	pthread_mutex_lock(&fs->lock);
 	n = fs_inode_get(fs, ino);
+	if (n != NULL && (n->kind == FS_PART || n->kind == FS_MSG) && fs_read_failed_recently(n)) {
+		pthread_mutex_unlock(&fs->lock);
+		return -EIO;
+	}
 	if (n != NULL && n->kind == FS_PART) {
 		pthread_mutex_unlock(&fs->lock);
-		return fs_parts_read(fs, ino, size, off, mem_r, data_r, len_r);
+		ret = fs_parts_read(fs, ino, size, off, mem_r, data_r, len_r);
+		if (ret == -EIO)
+			fs_read_failed(fs, ino);
+		return ret;
 	}
 	if (n == NULL || n->kind != FS_MSG) {
 		ret = n == NULL ? -ENOENT : -EISDIR;
@@ -197,6 +230,7 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 	key.uid = rm.uid;
 	key.section = "";
 	/* A second look when a prefetch was bringing the message. */
+	timeouts = imap_pool_timeouts(fs->cfg.pool);
 	for (int pass = 0;; pass++) {
 		nblocks = last - first + 1;
 		ended = false;
@@ -217,6 +251,12 @@ int fs_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **mem_r, c
 		if (!missed || pass > 0 || !fs_prefetch_wait(fs, rm.mbox, rm.uid))
 			break;
 		waited = true;
+	}
+	/* The batch waited for did not bring it, and a network wait ran out
+	 * meanwhile: fetching now could wait as long again. */
+	if (missed && waited && imap_pool_timeouts(fs->cfg.pool) != timeouts) {
+		ret = -ETIMEDOUT;
+		goto out;
 	}
 	for (uint64_t i = 0; i < nblocks;) {
 		uint64_t j = i;
@@ -283,7 +323,11 @@ out:
 		imap_pool_put(fs->cfg.pool, c);
 	free(lens);
 	free(mem);
-	if (ret < 0)
-		return fs_errno_net(ret);
+	if (ret < 0) {
+		ret = fs_errno_net(ret);
+		if (ret == -EIO)
+			fs_read_failed(fs, ino);
+		return ret;
+	}
 	return 0;
 }

@@ -215,6 +215,15 @@ static void conn_break(struct imap_conn *c)
 	c->broken = true;
 }
 
+/* The transport failed with rc. */
+static void conn_break_net(struct imap_conn *c, int rc)
+{
+	imap_conn_set_error(c, "%s", net_error(c->net));
+	if (rc == -ETIMEDOUT)
+		c->timed_out = true;
+	conn_break(c);
+}
+
 static int conn_write(struct imap_conn *c, const char *p, size_t len)
 {
 	int rc;
@@ -224,10 +233,8 @@ static int conn_write(struct imap_conn *c, const char *p, size_t len)
 		c->cmd_sent = true;
 	rc = net_write(c->net, p, len);
 
-	if (rc < 0) {
-		imap_conn_set_error(c, "%s", net_error(c->net));
-		conn_break(c);
-	}
+	if (rc < 0)
+		conn_break_net(c, rc);
 	return rc;
 }
 
@@ -276,8 +283,7 @@ static int conn_read_resp(struct imap_conn *c, struct imap_resp **r_r)
 			return -ECONNRESET;
 		}
 		if (n < 0) {
-			imap_conn_set_error(c, "%s", net_error(c->net));
-			conn_break(c);
+			conn_break_net(c, (int)n);
 			return (int)n;
 		}
 		c->in_end += (size_t)n;
@@ -1140,6 +1146,11 @@ void imap_conn_close(struct imap_conn **cp)
 bool imap_conn_is_broken(const struct imap_conn *c)
 {
 	return c->broken;
+}
+
+bool imap_conn_timed_out(const struct imap_conn *c)
+{
+	return c->timed_out;
 }
 
 const char *imap_conn_error(const struct imap_conn *c)

@@ -24,6 +24,7 @@ struct imap_conn {
 	unsigned id;
 	unsigned next_tag;
 	bool broken;
+	bool timed_out; /* broken because a network wait ran out */
 	char *host;
 	char *user;
 	char **caps; /* as announced; replaced as a whole */

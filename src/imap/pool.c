@@ -40,6 +40,7 @@ struct imap_pool {
 	unsigned nconns;	/* protected by lock: open or opening, idle or not */
 	int64_t failed_ms;	/* protected by lock: time of the last failed open */
 	int failed_rc;		/* protected by lock: its -errno, 0 if none */
+	unsigned long timeouts; /* protected by lock: network waits that ran out */
 };
 
 static int64_t pool_now_ms(void)
@@ -146,31 +147,47 @@ static struct pool_idle pool_take_idle(struct imap_pool *p, const char *mailbox)
 	return e;
 }
 
-/* Gives up a connection slot; called with the lock held. */
+/* Gives up a connection slot; called with the lock held.  Every waiter
+ * looks again (as at imap_pool_put): one woken alone may fail at once
+ * (the back-off) and leave the slot to nobody, the others asleep. */
 static void pool_release_slot(struct imap_pool *p)
 {
 	p->nconns--;
-	pthread_cond_signal(&p->cond);
+	pthread_cond_broadcast(&p->cond);
 }
 
 int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r)
 {
 	struct imap_conn *c = NULL;
+	unsigned long timeouts;
 	char err[512];
 	int rc;
 
 	*c_r = NULL;
 	pthread_mutex_lock(&p->lock);
+	timeouts = p->timeouts;
 	for (;;) {
+		/* Back here after waiting (for a slot, or on an idle
+		 * connection's NOOP): if a network wait ran out meanwhile,
+		 * the server may have stopped answering, and another wait
+		 * would make the caller's twice the bound. */
+		if (p->timeouts != timeouts) {
+			pthread_mutex_unlock(&p->lock);
+			return -ETIMEDOUT;
+		}
 		if (p->nidle > 0) {
 			struct pool_idle e = pool_take_idle(p, mailbox);
 			pthread_mutex_unlock(&p->lock);
 			if (pool_now_ms() - e.since_ms >= POOL_CHECK_IDLE_MS &&
 			    imap_conn_noop(e.c) < 0 && imap_conn_is_broken(e.c)) {
+				bool timed_out = imap_conn_timed_out(e.c);
+
 				log_debug(LOG_NET, "[%u] idle connection is gone: %s",
 					  imap_conn_id(e.c), imap_conn_error(e.c));
 				imap_conn_close(&e.c);
 				pthread_mutex_lock(&p->lock);
+				if (timed_out)
+					p->timeouts++;
 				pool_release_slot(p);
 				continue;
 			}
@@ -190,6 +207,8 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 			if (rc < 0) {
 				p->failed_rc = rc;
 				p->failed_ms = pool_now_ms();
+				if (rc == -ETIMEDOUT)
+					p->timeouts++;
 				pool_release_slot(p);
 				pthread_mutex_unlock(&p->lock);
 				log_warnx("%s", err);
@@ -215,15 +234,29 @@ unsigned imap_pool_max(const struct imap_pool *p)
 	return p->max; /* immutable: no lock */
 }
 
+unsigned long imap_pool_timeouts(struct imap_pool *p)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->timeouts;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
 void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
 {
 	if (!c)
 		return;
 	if (imap_conn_is_broken(c)) {
+		bool timed_out = imap_conn_timed_out(c);
+
 		log_debug(LOG_NET, "[%u] dropping broken connection: %s", imap_conn_id(c),
 			  imap_conn_error(c));
 		imap_conn_close(&c);
 		pthread_mutex_lock(&p->lock);
+		if (timed_out)
+			p->timeouts++;
 		pool_release_slot(p);
 		pthread_mutex_unlock(&p->lock);
 		return;
@@ -239,6 +272,6 @@ void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
 	p->idle[p->nidle].c = c;
 	p->idle[p->nidle].since_ms = pool_now_ms();
 	p->nidle++;
-	pthread_cond_signal(&p->cond);
+	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }
