@@ -325,7 +325,10 @@ static void conn_codes(struct imap_conn *c, const struct imap_resp *r)
 			c->st.uidvalidity = (uint32_t)v;
 		else if (strcmp(r->code, "UIDNEXT") == 0 && v <= UINT32_MAX)
 			c->st.uidnext = (uint32_t)v;
-		else if (strcmp(r->code, "HIGHESTMODSEQ") == 0)
+		else if (strcmp(r->code, "HIGHESTMODSEQ") == 0 && imap_conn_has_cap(c, "CONDSTORE"))
+			/* Dovecot says it of a mailbox a CONDSTORE client
+			 * once opened even with CONDSTORE hidden; believed,
+			 * it would lead to CHANGEDSINCE, which is refused. */
 			c->st.highestmodseq = v;
 	}
 }

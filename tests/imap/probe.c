@@ -4,6 +4,7 @@
  * match with regular expressions:
  *
  *   LIST <flags-hex> <delim-or-NIL> <raw name bytes>
+ *   HIGHESTMODSEQ N                 (after EXAMINE, when the server said one)
  *   EXAMINE uidvalidity=N uidnext=N exists=N   (examine: fresh; examine-cached:
  *                                               may reuse the selected mailbox)
  *   META uid=N date=EPOCH size=N flags="..." hdrlen=N hdr="C-escaped"
@@ -166,6 +167,8 @@ static int cmd_examine(struct imap_conn *c, const char *name, bool fresh)
 		return rc;
 	printf("EXAMINE uidvalidity=%" PRIu32 " uidnext=%" PRIu32 " exists=%" PRIu32 "\n",
 	       st.uidvalidity, st.uidnext, st.exists);
+	if (st.highestmodseq != 0)
+		printf("HIGHESTMODSEQ %" PRIu64 "\n", st.highestmodseq);
 	return 0;
 }
 
