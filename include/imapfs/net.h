@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct net_conn;
@@ -51,6 +52,12 @@ int net_write(struct net_conn *c, const void *buf, size_t len);
  * that waits on a connection for a long time and must be stoppable (IDLE).
  * Returns 1 when c is readable, 0 when woken or the time is up, -errno. */
 int net_poll_in(struct net_conn *c, int wake_fd, int timeout_ms);
+
+/* From now on no wait goes past deadline_ms (CLOCK_MONOTONIC, in ms),
+ * whatever the timeout; 0 removes the bound.  For a sequence of waits that
+ * must fit in one timeout in all (opening a connection: TLS, greeting,
+ * login). */
+void net_set_deadline(struct net_conn *c, int64_t deadline_ms);
 
 bool net_is_tls(const struct net_conn *c);
 /* The last failure's reason (empty string if none). */

@@ -152,8 +152,10 @@ static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 		pthread_mutex_unlock(&fs->lock);
 		if (!need_list && !need_tree)
 			return -ENOENT;
-		if (need_tree)
-			(void)fs_mbox_tree_refresh(fs, false, err, sizeof(err));
+		if (need_tree &&
+		    fs_mbox_tree_refresh(fs, false, err, sizeof(err)) == -ETIMEDOUT && need_list)
+			/* Not a second wait in one system call (SPEC §5). */
+			return fs_errno_net(-ETIMEDOUT);
 		if (need_list) {
 			ret = fs_mbox_listing(fs, m, true);
 			if (ret < 0)

@@ -180,6 +180,8 @@ int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen);
  * fails; -errno only when there is no listing at all.  Call without
  * fs->lock. */
 int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh);
+/* Whether m has a listing to show (or needs none: \Noselect). */
+bool fs_mbox_listed(struct fs *fs, struct fs_mbox *m);
 /* Refreshes m's listing now, whatever its age (a watcher heard of a
  * change); as fs_mbox_listing otherwise. */
 int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m);

@@ -936,6 +936,16 @@ out_unlock:
 	return ret;
 }
 
+bool fs_mbox_listed(struct fs *fs, struct fs_mbox *m)
+{
+	bool listed;
+
+	pthread_mutex_lock(&fs->lock);
+	listed = m->listed || m->noselect;
+	pthread_mutex_unlock(&fs->lock);
+	return listed;
+}
+
 int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m)
 {
 	/* A refresh under way may have asked the server before the change

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "imapfs/imap_parser.h"
 #include "imapfs/log.h"
@@ -213,6 +214,14 @@ static void conn_trace_sent(const struct imap_conn *c, const struct imap_conn_cm
 static void conn_break(struct imap_conn *c)
 {
 	c->broken = true;
+}
+
+static int64_t conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The transport failed with rc. */
@@ -1059,9 +1068,15 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 		abort();
 
 	const char *port = o->port ? o->port : o->implicit_tls ? "993" : "143";
+	int64_t started = conn_now_ms();
+
 	rc = net_connect(o->host, port, o->timeout_ms, &c->net, c->err, sizeof(c->err));
 	if (rc < 0)
 		goto fail;
+	/* Connect, TLS, greeting, login: one timeout in all, so that a
+	 * server answering each step late cannot hold a request for several
+	 * (SPEC §5). */
+	net_set_deadline(c->net, started + o->timeout_ms);
 	if (o->implicit_tls) {
 		rc = net_start_tls(c->net, o->host, o->cafile, c->err, sizeof(c->err));
 		if (rc < 0)
@@ -1111,6 +1126,7 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 				goto fail;
 		}
 	}
+	net_set_deadline(c->net, 0);
 	log_debug(LOG_NET, "[%u] logged in to %s as %s", c->id, c->host, c->user);
 	*c_r = c;
 	return 0;

@@ -15,6 +15,7 @@ struct ssl_st;
 struct net_conn {
 	int fd; /* non-blocking */
 	int timeout_ms;
+	int64_t deadline_ms; /* CLOCK_MONOTONIC ms no wait goes past; 0: none */
 	struct ssl_st *ssl; /* NULL until net_start_tls succeeded */
 	bool eof;	    /* the peer closed its side (read returned 0) */
 	int sys_errno;	    /* errno of the TLS BIO's last failed send/recv */

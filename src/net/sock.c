@@ -47,7 +47,16 @@ static int net_poll_until(int fd, short events, int64_t deadline)
 
 int net_wait(struct net_conn *c, short events)
 {
-	return net_poll_until(c->fd, events, net_now_ms() + c->timeout_ms);
+	int64_t until = net_now_ms() + c->timeout_ms;
+
+	if (c->deadline_ms != 0 && c->deadline_ms < until)
+		until = c->deadline_ms;
+	return net_poll_until(c->fd, events, until);
+}
+
+void net_set_deadline(struct net_conn *c, int64_t deadline_ms)
+{
+	c->deadline_ms = deadline_ms;
 }
 
 void net_set_error(struct net_conn *c, const char *fmt, ...)
