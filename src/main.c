@@ -20,7 +20,9 @@
 #include "imapfs/imap_pool.h"
 #include "imapfs/log.h"
 #include "imapfs/mail_name.h"
+#include "imapfs/mountpoint.h"
 #include "imapfs/opts.h"
+#include "imapfs/sdnotify.h"
 #include "imapfs/secret.h"
 
 #define MAIN_ERRLEN 512
@@ -39,7 +41,11 @@ static const char main_usage[] =
 	"\n"
 	"Options:\n"
 	"    -f                          stay in the foreground\n"
-	"    -d                          debug: foreground, protocol trace on stderr\n"
+	"    -d                          debug: foreground, -o debug=all, protocol trace\n"
+	"                                on stderr (passwords redacted)\n"
+	"    -o debug=LIST               debug lines of net, cache, fs or all (comma-\n"
+	"                                separated) on stderr, or in syslog when in the\n"
+	"                                background\n"
 	"    -o password_command=CMD     the first line CMD prints is the password\n"
 	"    -o cafile=FILE              trust the PEM certificates in FILE\n"
 	"    -o timeout=SECONDS          deadline of any network wait (30)\n"
@@ -63,7 +69,8 @@ static const char main_usage[] =
 	"\n"
 	"The password comes from password_command, $IMAPFS_PASSWORD, ~/.netrc or a\n"
 	"prompt, in that order.  Unmount with: fusermount3 -u MOUNTPOINT\n"
-	"mount(8) and fstab work through mount.fuse3 with the type fuse.imapfs.\n"
+	"mount(8) and fstab work through mount.fuse3 with the type fuse.imapfs;\n"
+	"systemctl --user enable --now imapfs@ACCOUNT mounts an account at login.\n"
 	"See imapfs(1).\n";
 
 /* The last message libfuse logged, so that a libfuse failure before the
@@ -91,28 +98,49 @@ static void main_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap
 		log_debug(LOG_FS, "%s", msg);
 }
 
-static int main_check_mountpoint(const char *path, char *err, size_t errlen)
+/* mount.fuse3 -o drop_privileges mounts itself and hands over the
+ * /dev/fuse descriptor as /dev/fd/N (libfuse takes it from there). */
+static bool main_is_fd_mountpoint(const char *path)
+{
+	unsigned fd;
+	char end;
+
+	return sscanf(path, "/dev/fd/%u%c", &fd, &end) == 1;
+}
+
+/* Checks that path is an empty directory; *dev_r is its device (to tell,
+ * later, that the mount is on top of it).  A dead imapfs mount there (left
+ * by a daemon that died: ENOTCONN) is detached first, so that a restart
+ * after a crash works. */
+static int main_check_mountpoint(const char *path, dev_t *dev_r, char *err, size_t errlen)
 {
 	struct stat st;
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
-	unsigned fd;
-	char end;
 
-	/* mount.fuse3 -o drop_privileges mounts itself and hands over the
-	 * /dev/fuse descriptor as /dev/fd/N (libfuse takes it from there). */
-	if (sscanf(path, "/dev/fd/%u%c", &fd, &end) == 1)
+	*dev_r = 0;
+	if (main_is_fd_mountpoint(path))
 		return 0;
+	if (stat(path, &st) < 0 && errno == ENOTCONN &&
+	    mountpoint_clear_dead(path, "fuse.imapfs") == 0)
+		log_info("detached the dead imapfs mount at %s left by a daemon that ended without "
+			 "unmounting",
+			 path);
 	if (stat(path, &st) < 0) {
 		int e = errno;
 		if (e == ENOENT)
 			snprintf(err, errlen, "mount point %s does not exist; create it with mkdir",
 				 path);
+		else if (e == ENOTCONN)
+			snprintf(err, errlen,
+				 "mount point %s is a dead FUSE mount; run 'fusermount3 -u %s'",
+				 path, path);
 		else
 			snprintf(err, errlen, "mount point %s: %s", path, strerror(e));
 		return -e;
 	}
+	*dev_r = st.st_dev;
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "mount point %s is not a directory", path);
 		return -ENOTDIR;
@@ -175,6 +203,8 @@ out:
 	return ret;
 }
 
+/* Serves until unmounted or told to stop: 0 then (a SIGTERM, SIGINT or
+ * SIGHUP is a requested stop, as systemctl stop sends it), else -errno. */
 static int main_serve(struct fuse_session *se)
 {
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
@@ -186,7 +216,25 @@ static int main_serve(struct fuse_session *se)
 	fuse_loop_cfg_set_idle_threads(lc, 4);
 	ret = fuse_session_loop_mt(se, lc);
 	fuse_loop_cfg_destroy(lc);
-	return ret;
+	/* libfuse returns the number of the signal that ended the loop. */
+	if (ret > 0) {
+		log_info("stopping on signal %d (%s)", ret, strsignal(ret));
+		ret = 0;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/* Where the readiness probe looks: the mount point as an absolute path
+ * (fuse_daemonize changes to "/"), or NULL when the mount cannot be
+ * looked at (a /dev/fd/N mount point). */
+static char *main_probe_path(const char *mountpoint)
+{
+	char *p;
+
+	if (main_is_fd_mountpoint(mountpoint))
+		return NULL;
+	p = realpath(mountpoint, NULL);
+	return p ? p : strdup(mountpoint);
 }
 
 int main(int argc, char **argv)
@@ -200,6 +248,9 @@ int main(int argc, char **argv)
 	struct cache_block *cache = NULL;
 	struct fs *fs = NULL;
 	struct fuse_session *se = NULL;
+	char *probe_path = NULL;
+	char ready[MAIN_ERRLEN];
+	dev_t unmounted_dev;
 	int status = 1;
 	int ret;
 
@@ -221,11 +272,13 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out_opts;
 	}
-	log_init("imapfs", o.debug ? (LOG_NET | LOG_CACHE | LOG_FS) : 0);
+	log_init("imapfs", o.debug_cats | (o.debug ? LOG_CATS_ALL : 0));
+	/* First: password_command must not inherit $NOTIFY_SOCKET. */
+	sdnotify_init();
 	/* A peer that closes mid-write must give EPIPE, not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (main_check_mountpoint(o.mountpoint, err, sizeof(err)) < 0)
+	if (main_check_mountpoint(o.mountpoint, &unmounted_dev, err, sizeof(err)) < 0)
 		goto out_err;
 	if (main_make_cache_dir(o.cache_dir, err, sizeof(err)) < 0)
 		goto out_err;
@@ -234,6 +287,7 @@ int main(int argc, char **argv)
 		goto out_err;
 
 	mail_init();
+	sdnotify_send("STATUS=logging in to %s", o.server);
 	struct imap_conn_opts co = {
 		.host = o.url.host,
 		.port = o.url.port,
@@ -285,6 +339,7 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot install signal handlers");
 		goto out_session;
 	}
+	probe_path = main_probe_path(o.mountpoint);
 	if (fuse_session_mount(se, o.mountpoint) < 0) {
 		snprintf(err, sizeof(err), "cannot mount on %.200s: %.250s", o.mountpoint,
 			 main_fuse_msg[0] ? main_fuse_msg : "see the system log");
@@ -306,7 +361,15 @@ int main(int argc, char **argv)
 		log_info("mounted account %s (%s) at %s", o.account, o.server, o.mountpoint);
 	else
 		log_info("mounted %s at %s", o.server, o.mountpoint);
+	/* READY=1 once a stat of the mount point has been answered, which
+	 * needs the loop below: the probe runs beside it. */
+	snprintf(ready, sizeof(ready), "mounted %.200s at %.250s", o.server, o.mountpoint);
+	if (!probe_path)
+		sdnotify_send("READY=1\nSTATUS=%s", ready);
+	else if (sdnotify_ready_when_answering(probe_path, unmounted_dev, ready) < 0)
+		log_warnx("cannot start the readiness probe; not reporting ready");
 	status = main_serve(se) == 0 ? 0 : 1;
+	sdnotify_send("STOPPING=1\nSTATUS=unmounting %s", o.mountpoint);
 	log_info("unmounting %s", o.mountpoint);
 	err[0] = '\0';
 
@@ -316,6 +379,7 @@ out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
 	fuse_session_destroy(se);
+	sdnotify_ready_join();
 out_fs:
 	fs_free(&fs);
 	cache_block_free(&cache);
@@ -325,8 +389,11 @@ out_mail:
 	mail_shutdown();
 out_err:
 	secret_free(&password);
-	if (err[0] && status != 0)
-		fprintf(stderr, "imapfs: %s\n", err);
+	free(probe_path);
+	if (err[0] && status != 0) {
+		log_errx("%s", err);
+		sdnotify_send("STATUS=%s", err);
+	}
 out_opts:
 	fuse_opt_free_args(&args);
 	opts_clear(&o);

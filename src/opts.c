@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "imapfs/config.h"
+#include "imapfs/log.h"
 #include "imapfs/opts.h"
 #include "imapfs/xdg.h"
 
@@ -100,6 +101,15 @@ static int opts_set_parts(struct opts *o, const char *v, char *err, size_t errle
 	return 0;
 }
 
+static int opts_set_debug(struct opts *o, const char *v, char *err, size_t errlen)
+{
+	if (log_cats_parse(v, &o->debug_cats) == 0)
+		return 0;
+	snprintf(err, errlen, "debug must be a comma-separated list of %s, not '%s'",
+		 log_cats_names, v);
+	return -EINVAL;
+}
+
 enum opts_key_kind {
 	OPTS_VALUE,    /* ours: checked and stored by apply */
 	OPTS_PASSWORD, /* refused: a password is never accepted as an option */
@@ -124,6 +134,7 @@ static const struct opts_key opts_keys[] = {
 	{"cache_dir", OPTS_VALUE, true, opts_set_cache_dir},
 	{"cache_size", OPTS_VALUE, false, opts_set_cache_size},
 	{"parts", OPTS_VALUE, false, opts_set_parts},
+	{"debug", OPTS_VALUE, false, opts_set_debug},
 	{"password", OPTS_PASSWORD, false, NULL},
 	{"pass", OPTS_PASSWORD, false, NULL},
 	{"oauth_command", OPTS_LATER, false, NULL},
@@ -156,6 +167,7 @@ struct opts_parse_state {
 	char *config;		   /* the accounts file's path, once read */
 	unsigned server_line;	   /* of the account's server key */
 	int nonopts;
+	bool debug_open; /* the last option was debug=...: see opts_option */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -215,8 +227,23 @@ static int opts_option(struct opts_parse_state *st, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	const struct opts_key *k = opts_key_find(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+	unsigned cats;
 	size_t i;
 
+	/* fuse_opt splits "-o debug=net,cache" at the comma: category names
+	 * right after a debug=... continue its list (none of them is an
+	 * option of FUSE or mount(8)). */
+	if (st->debug_open && !eq && log_cats_parse(arg, &cats) == 0) {
+		char **v = &st->val[opts_key_find("debug", 5) - opts_keys];
+		char *joined;
+
+		if (asprintf(&joined, "%s,%s", *v, arg) < 0)
+			return -1;
+		free(*v);
+		*v = joined;
+		return 0;
+	}
+	st->debug_open = false;
 	if (!k)
 		return opts_is_mount_ignored(arg) ? 0 : 1;
 	switch (k->kind) {
@@ -234,6 +261,7 @@ static int opts_option(struct opts_parse_state *st, const char *arg)
 		return opts_fail(st, "option '%s' needs a value: -o %s=...", k->name, k->name);
 	i = (size_t)(k - opts_keys);
 	st->line[i] = 0;
+	st->debug_open = k->apply == opts_set_debug;
 	return opts_set_string(&st->val[i], eq + 1) < 0 ? -1 : 0;
 }
 

@@ -19,7 +19,10 @@ struct opts {
 	struct url url;
 	char *mountpoint; /* as given, or the account's (with ~/ expanded) */
 	bool foreground;  /* -f or -d */
-	bool debug;       /* -d */
+	bool debug;       /* -d (or -o debug without a value) */
+	/* -o debug=LIST (log_cats_parse): categories of debug lines for
+	 * whatever the log goes to; -d adds all of them. */
+	unsigned debug_cats;
 	bool show_help;
 	bool show_version;
 	char *password_command;

@@ -15,6 +15,8 @@
  * The .netrc is in the home directory of xdg_home() ($HOME, unless that is
  * unset, relative or another user's: then the passwd entry's home).
  * The prompt "Password for USER@HOST: " goes to /dev/tty with echo off.
+ * A password taken from $IMAPFS_PASSWORD is wiped from the environment
+ * (its bytes overwritten, the variable removed).
  * On success *pw_r is a malloc'd password the caller releases with
  * secret_free().  Returns -ENOENT when no source yields one, or another
  * -errno (command failed, .netrc unreadable, malformed or not private,

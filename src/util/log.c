@@ -4,19 +4,76 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "imapfs/log.h"
 
 static const char *log_ident = "imapfs";
 static unsigned log_cats;
 static bool log_syslog;
+static bool log_journal; /* stderr is the journal: "<N>" prefixes */
+
+static const struct {
+	const char *name;
+	unsigned cats;
+} log_cat_table[] = {
+	{"net", LOG_NET},
+	{"cache", LOG_CACHE},
+	{"fs", LOG_FS},
+	{"all", LOG_CATS_ALL},
+};
+
+const char log_cats_names[] = "net, cache, fs, all";
+
+int log_cats_parse(const char *list, unsigned *cats_r)
+{
+	unsigned cats = 0;
+	const char *p = list;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		size_t i = 0;
+
+		while (i < sizeof(log_cat_table) / sizeof(log_cat_table[0]) &&
+		       (strlen(log_cat_table[i].name) != len ||
+			strncmp(log_cat_table[i].name, p, len) != 0))
+			i++;
+		if (i == sizeof(log_cat_table) / sizeof(log_cat_table[0]))
+			return -EINVAL;
+		cats |= log_cat_table[i].cats;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	*cats_r = cats;
+	return 0;
+}
+
+/* systemd.exec(5): $JOURNAL_STREAM is "DEV:INODE" of the stream that
+ * connects stdout/stderr to the journal; it may have been inherited by a
+ * process whose stderr goes elsewhere, hence the comparison. */
+static bool log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return false;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *ident, unsigned debug_cats)
 {
 	log_ident = ident;
 	log_cats = debug_cats;
+	log_journal = log_stderr_is_journal();
 }
 
 void log_use_syslog(bool on)
@@ -43,8 +100,22 @@ static void log_emit(int prio, const char *fmt, va_list ap, const char *suffix)
 		return;
 	}
 	flockfile(stderr);
-	fprintf(stderr, "%s: %s%s%s\n", log_ident, msg, suffix ? ": " : "", suffix ? suffix : "");
+	if (log_journal)
+		fprintf(stderr, "<%d>%s%s%s\n", prio, msg, suffix ? ": " : "",
+			suffix ? suffix : "");
+	else
+		fprintf(stderr, "%s: %s%s%s\n", log_ident, msg, suffix ? ": " : "",
+			suffix ? suffix : "");
 	funlockfile(stderr);
+}
+
+void log_errx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, fmt, ap, NULL);
+	va_end(ap);
 }
 
 void log_warn(const char *fmt, ...)

@@ -623,6 +623,11 @@ int secret_get_password(const char *password_command, const char *user, const ch
 		*pw_r = strdup(env);
 		if (!*pw_r)
 			abort();
+		/* The variable's bytes are the process's own (for the initial
+		 * environment, what /proc/PID/environ shows): wipe them, and
+		 * remove the variable so that no child (fusermount3) gets it. */
+		explicit_bzero((char *)env, strlen(env));
+		unsetenv("IMAPFS_PASSWORD");
 		return 0;
 	}
 

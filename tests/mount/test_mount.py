@@ -213,7 +213,7 @@ class Mount:
     """One imapfs mount.  foreground: run with -f as our child (stderr
     captured, exit status checked); else the command's background mode."""
 
-    def __init__(self, user, opts=(), foreground=True, password=None, url=None, cafile=True):
+    def __init__(self, user, opts=(), foreground=True, password=None, url=None, cafile=True, env=None):
         self.dir = tempfile.mkdtemp(prefix="m-", dir=_tmp)
         self.mnt = os.path.join(self.dir, "mnt")
         self.home = os.path.join(self.dir, "home")
@@ -227,6 +227,7 @@ class Mount:
         # None: the user's password in IMAPFS_PASSWORD; False: none at all.
         self.password = USERS[user] if password is None else (password or None)
         self.url = url or _server.url(user)
+        self.extra_env = dict(env or {})  # added to clean_env()
         self.proc = None
         self.err_path = os.path.join(self.dir, "stderr")
         self.exit_status = None
@@ -236,7 +237,7 @@ class Mount:
         return [IMAPFS] + (["-f"] if self.foreground else []) + self.opts + [self.url, self.mnt]
 
     def start(self, timeout=60):
-        env = clean_env(self.home, self.password)
+        env = dict(clean_env(self.home, self.password), **self.extra_env)
         _live_mounts.append(self)
         if self.foreground:
             with open(self.err_path, "wb") as err:

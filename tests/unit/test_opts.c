@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imapfs/log.h"
 #include "imapfs/opts.h"
 
 struct parsed {
@@ -114,6 +115,48 @@ START_TEST(test_debug_implies_foreground)
 }
 END_TEST
 
+/* -o debug=LIST selects categories and nothing else; -o debug alone is -d,
+ * as in every FUSE file system. */
+START_TEST(test_debug_categories)
+{
+	const char *cats[] = {"imapfs", "-o", "debug=cache,fs", "imaps://u@h", "/m", NULL};
+	const char *both[] = {"imapfs", "-d", "-o", "debug=net", "imaps://u@h", "/m", NULL};
+	const char *bare[] = {"imapfs", "-o", "debug", "imaps://u@h", "/m", NULL};
+	const char *mixed[] = {"imapfs", "-o", "ro,debug=net,cache,allow_other,fs", "imaps://u@h",
+			       "/m", NULL};
+	struct parsed p;
+
+	parse(&p, cats);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert_uint_eq(p.o.debug_cats, LOG_CACHE | LOG_FS);
+	ck_assert(!p.o.debug);
+	ck_assert(!p.o.foreground);
+	ck_assert(!fargs_has(&p, "debug"));
+	release(&p);
+	parse(&p, both);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert_uint_eq(p.o.debug_cats, LOG_NET);
+	ck_assert(p.o.debug);
+	ck_assert(p.o.foreground);
+	release(&p);
+	parse(&p, bare);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert(p.o.debug);
+	ck_assert(p.o.foreground);
+	ck_assert(!fargs_has(&p, "debug"));
+	release(&p);
+	/* The list ends at the first option that is no category name: "fs"
+	 * after allow_other goes to libfuse (which refuses it). */
+	parse(&p, mixed);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert_uint_eq(p.o.debug_cats, LOG_NET | LOG_CACHE);
+	ck_assert(fargs_has(&p, "allow_other"));
+	ck_assert(fargs_has(&p, "fs"));
+	ck_assert(fargs_has(&p, "ro"));
+	release(&p);
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
 	const char *h[] = {"imapfs", "--help", NULL};
@@ -155,6 +198,10 @@ static const struct {
 	{{"imapfs", "-o", "cache_size=10X", "imaps://u@h", "/m", NULL}, "cache_size"},
 	{{"imapfs", "-o", "cache_size=512K", "imaps://u@h", "/m", NULL}, "cache_size"},
 	{{"imapfs", "-o", "cache_size=2048G", "imaps://u@h", "/m", NULL}, "cache_size"},
+	{{"imapfs", "-o", "debug=proto", "imaps://u@h", "/m", NULL},
+	 "debug must be a comma-separated list of net, cache, fs, all, not 'proto'"},
+	{{"imapfs", "-o", "debug=", "imaps://u@h", "/m", NULL}, "debug must be"},
+	{{"imapfs", "-o", "debug=nett,fs", "imaps://u@h", "/m", NULL}, "not 'nett,fs'"},
 	{{"imapfs", "--frobnicate", "imaps://u@h", "/m", NULL}, "unknown option"},
 	{{"imapfs", "http://u@h", "/m", NULL}, "http"},
 	{{"imapfs", "imaps://h", "/m", NULL}, ""},
@@ -345,7 +392,8 @@ static const char accounts[] = "# accounts\n"					      /* 1 */
 			       "password_command = pass show mail/work\n"	      /* 8 */
 			       "connections = 6\n"				      /* 9 */
 			       "cache_dir = ~/.cache/work\n"			      /* 10 */
-			       "parts = visible\n";				      /* 11 */
+			       "parts = visible\n"				      /* 11 */
+			       "debug = cache\n";				      /* 12 */
 
 START_TEST(test_account_mounts_with_its_keys)
 {
@@ -364,6 +412,8 @@ START_TEST(test_account_mounts_with_its_keys)
 	ck_assert_uint_eq(p.o.connections, 6);
 	ck_assert_str_eq(p.o.cache_dir, "/home/u/.cache/work");
 	ck_assert(p.o.parts_visible);
+	ck_assert_uint_eq(p.o.debug_cats, LOG_CACHE);
+	ck_assert(!p.o.foreground); /* the key selects categories only */
 	ck_assert_uint_eq(p.o.timeout_s, 30); /* not in the file: the default */
 	release(&p);
 }
@@ -419,7 +469,9 @@ static const struct {
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\n\nconections = 6\n", "work",
 	 ":5: unknown key 'conections' in account 'work' (keys: server, mountpoint, "
 	 "password_command, cafile, timeout, connections, watch, cache_dir, cache_size, "
-	 "parts)"},
+	 "parts, debug)"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\ndebug = imap\n", "work",
+	 ":4: debug must be a comma-separated list of net, cache, fs, all, not 'imap'"},
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\nconnections = x\n", "work",
 	 ":4: connections must be a number from 1 to 32, not 'x'"},
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\ntimeout = 0\n", "work",
@@ -483,6 +535,7 @@ int main(void)
 	tcase_add_test(tc, test_minimal_defaults);
 	tcase_add_test(tc, test_o_list_and_flags);
 	tcase_add_test(tc, test_debug_implies_foreground);
+	tcase_add_test(tc, test_debug_categories);
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_loop_test(tc, test_refused, 0, sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(tc, test_parse_uint);

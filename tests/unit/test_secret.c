@@ -252,6 +252,8 @@ START_TEST(order_env_beats_netrc)
 	write_netrc("machine " HOST " password from-netrc\n", 0600);
 	ck_assert_int_eq(get(NULL, &pw, err, sizeof(err)), 0);
 	ck_assert_str_eq(pw, "from-env");
+	/* Taken: wiped from the environment. */
+	ck_assert_ptr_null(getenv("IMAPFS_PASSWORD"));
 	secret_free(&pw);
 }
 END_TEST
