@@ -47,6 +47,8 @@ static const char main_usage[] =
 	"                                separated) on stderr, or in syslog when in the\n"
 	"                                background\n"
 	"    -o password_command=CMD     the first line CMD prints is the password\n"
+	"    -o oauth_command=CMD        the first line CMD prints is an OAuth 2.0\n"
+	"                                access token (OAUTHBEARER/XOAUTH2: Gmail, Outlook)\n"
 	"    -o cafile=FILE              trust the PEM certificates in FILE\n"
 	"    -o timeout=SECONDS          deadline of any network wait (30)\n"
 	"    -o connections=N            IMAP connections in the pool, 1..32 (4)\n"
@@ -68,7 +70,8 @@ static const char main_usage[] =
 	"line overrides them.\n"
 	"\n"
 	"The password comes from password_command, $IMAPFS_PASSWORD, ~/.netrc or a\n"
-	"prompt, in that order.  Unmount with: fusermount3 -u MOUNTPOINT\n"
+	"prompt, in that order; with oauth_command none is needed.\n"
+	"Unmount with: fusermount3 -u MOUNTPOINT\n"
 	"mount(8) and fstab work through mount.fuse3 with the type fuse.imapfs;\n"
 	"systemctl --user enable --now imapfs@ACCOUNT mounts an account at login.\n"
 	"See imapfs(1).\n";
@@ -203,6 +206,13 @@ out:
 	return ret;
 }
 
+/* imap_oauth_fn over the token that oauth_command prints. */
+static int main_oauth_token(void *arg, const char *refused, char **token_r, char *err,
+			    size_t errlen)
+{
+	return secret_token_get(arg, refused, token_r, err, errlen);
+}
+
 /* Serves until unmounted or told to stop: 0 then (a SIGTERM, SIGINT or
  * SIGHUP is a requested stop, as systemctl stop sends it), else -errno. */
 static int main_serve(struct fuse_session *se)
@@ -243,6 +253,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	char err[MAIN_ERRLEN];
 	char *password = NULL;
+	struct secret_token *token = NULL;
 	struct imap_conn *conn = NULL;
 	struct imap_pool *pool = NULL;
 	struct cache_block *cache = NULL;
@@ -282,8 +293,18 @@ int main(int argc, char **argv)
 		goto out_err;
 	if (main_make_cache_dir(o.cache_dir, err, sizeof(err)) < 0)
 		goto out_err;
-	if (secret_get_password(o.password_command, o.url.user, o.url.host, &password, err,
-				sizeof(err)) < 0)
+	/* With oauth_command no password is looked for (SPEC §6).  The first
+	 * token is got before connecting: the command may prompt (a pinentry)
+	 * for longer than a server waits for a login. */
+	if (o.oauth_command) {
+		char *first = NULL;
+
+		token = secret_token_new(o.oauth_command, (int)o.timeout_s * 1000);
+		if (secret_token_get(token, NULL, &first, err, sizeof(err)) < 0)
+			goto out_err;
+		secret_free(&first);
+	} else if (secret_get_password(o.password_command, o.url.user, o.url.host, &password, err,
+				     sizeof(err)) < 0)
 		goto out_err;
 
 	mail_init();
@@ -296,6 +317,8 @@ int main(int argc, char **argv)
 		.timeout_ms = (int)o.timeout_s * 1000,
 		.user = o.url.user,
 		.password = password,
+		.oauth_token = token ? main_oauth_token : NULL,
+		.oauth_arg = token,
 	};
 	if (imap_conn_open(&co, &conn, err, sizeof(err)) < 0)
 		goto out_mail;
@@ -389,6 +412,7 @@ out_mail:
 	mail_shutdown();
 out_err:
 	secret_free(&password);
+	secret_token_free(&token);
 	free(probe_path);
 	if (err[0] && status != 0) {
 		log_errx("%s", err);

@@ -44,6 +44,13 @@ static int opts_set_password_command(struct opts *o, const char *v, char *err, s
 	return opts_set_string(&o->password_command, v);
 }
 
+static int opts_set_oauth_command(struct opts *o, const char *v, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return opts_set_string(&o->oauth_command, v);
+}
+
 static int opts_set_cafile(struct opts *o, const char *v, char *err, size_t errlen)
 {
 	(void)err;
@@ -127,6 +134,7 @@ struct opts_key {
 
 static const struct opts_key opts_keys[] = {
 	{"password_command", OPTS_VALUE, false, opts_set_password_command},
+	{"oauth_command", OPTS_VALUE, false, opts_set_oauth_command},
 	{"cafile", OPTS_VALUE, true, opts_set_cafile},
 	{"timeout", OPTS_VALUE, false, opts_set_timeout},
 	{"connections", OPTS_VALUE, false, opts_set_connections},
@@ -137,7 +145,6 @@ static const struct opts_key opts_keys[] = {
 	{"debug", OPTS_VALUE, false, opts_set_debug},
 	{"password", OPTS_PASSWORD, false, NULL},
 	{"pass", OPTS_PASSWORD, false, NULL},
-	{"oauth_command", OPTS_LATER, false, NULL},
 };
 
 #define OPTS_NKEYS (sizeof(opts_keys) / sizeof(opts_keys[0]))
@@ -524,6 +531,24 @@ static int opts_parse_server(struct opts_parse_state *st)
 	return opts_fail(st, "%s", msg);
 }
 
+/* A password and a token are two ways of logging in: which one was meant
+ * cannot be guessed, so both is a usage error (wherever each came from). */
+static int opts_check_credentials(struct opts_parse_state *st)
+{
+	static const char msg[] = "password_command and oauth_command exclude each other; "
+				  "give only one";
+	size_t pw = (size_t)(opts_key_find("password_command", 16) - opts_keys);
+	size_t oa = (size_t)(opts_key_find("oauth_command", 13) - opts_keys);
+	unsigned line = st->line[pw] > st->line[oa] ? st->line[pw] : st->line[oa];
+
+	if (!st->o.password_command || !st->o.oauth_command)
+		return 0;
+	/* The accounts file's line when one of them came from there. */
+	if (line)
+		return opts_fail(st, "%s:%u: %s", st->config, line, msg);
+	return opts_fail(st, "%s", msg);
+}
+
 static int opts_check_args(struct opts_parse_state *st)
 {
 	if (!st->o.server)
@@ -562,7 +587,8 @@ int opts_parse(int argc, char **argv, struct opts *o, struct fuse_args *fargs, c
 	}
 	if (st.o.server && opts_is_account(st.o.server) && opts_read_account(&st) < 0)
 		goto out;
-	if (opts_apply_keys(&st) < 0 || opts_check_args(&st) < 0 || opts_parse_server(&st) < 0)
+	if (opts_apply_keys(&st) < 0 || opts_check_credentials(&st) < 0 ||
+	    opts_check_args(&st) < 0 || opts_parse_server(&st) < 0)
 		goto out;
 	if (!st.o.cache_dir && opts_default_cache_dir(&st.o) < 0) {
 		opts_fail(&st, "no cache directory: set HOME or use -o cache_dir=DIR");
@@ -586,6 +612,7 @@ void opts_clear(struct opts *o)
 	free(o->server);
 	free(o->mountpoint);
 	free(o->password_command);
+	free(o->oauth_command);
 	free(o->cafile);
 	free(o->cache_dir);
 	memset(o, 0, sizeof(*o));

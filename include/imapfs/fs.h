@@ -42,7 +42,9 @@ struct fs *fs_new(const struct fs_config *cfg);
 void fs_free(struct fs **fs);
 
 /* Loads the mailbox tree (LIST) so the mount answers at once and failures
- * reach the shell before mounting.  0 or -errno with a reason in err. */
+ * reach the shell before mounting, and the quota df shows (GETQUOTAROOT,
+ * where the server has QUOTA; its failure is not one).  0 or -errno with
+ * a reason in err. */
 int fs_load(struct fs *fs, char *err, size_t errlen);
 
 /* The session the kernel notifications go to (renamed and appended

@@ -8,7 +8,8 @@
  *    or BAD to it, or bytes pipelined after its OK are fatal errors;
  *  - credentials are never sent before TLS, PREAUTH on a plain connection
  *    is refused, LOGINDISABLED is honoured;
- *  - AUTHENTICATE PLAIN (with SASL-IR when offered), else LOGIN;
+ *  - AUTHENTICATE PLAIN (with SASL-IR when offered), else LOGIN; with an
+ *    OAuth token source, AUTHENTICATE OAUTHBEARER, else XOAUTH2;
  *  - every string put on the wire is checked: CR, LF and NUL are refused
  *    (-EINVAL), other bytes are quoted or sent as a literal.
  * Errors are -errno, mapped from IMAP outcomes by imap_status_errno(). */
@@ -22,6 +23,14 @@
 
 #include "imapfs/imap_parser.h"
 
+/* Where OAuth 2.0 bearer tokens come from: *token_r is a malloc'd token
+ * (the connection wipes and frees it), or -errno with a one-line reason in
+ * err.  refused is NULL for the token to try first, or the token a server
+ * has just refused (expired, revoked): then a fresh one is wanted.  Called
+ * from whatever thread opens a connection (the pool's: any). */
+typedef int (*imap_oauth_fn)(void *arg, const char *refused, char **token_r, char *err,
+			     size_t errlen);
+
 struct imap_conn_opts {
 	const char *host;
 	const char *port;
@@ -29,7 +38,9 @@ struct imap_conn_opts {
 	const char *cafile; /* NULL: system store */
 	int timeout_ms;	    /* bound of every single network wait */
 	const char *user;
-	const char *password;
+	const char *password;	   /* NULL with oauth_token */
+	imap_oauth_fn oauth_token; /* not NULL: log in with OAuth, not password */
+	void *oauth_arg;
 };
 
 struct imap_conn;
@@ -39,17 +50,33 @@ struct imap_conn;
  *   the net_connect / net_start_tls errors (net.h);
  *   -EACCES  "authentication failed for USER at HOST: <server text>"
  *            (-EAGAIN when the server says [UNAVAILABLE], [INUSE], [LIMIT]);
+ *            with OAuth, after the server refused a token and then a fresh
+ *            one (see below);
  *   -EPROTO  "server HOST does not offer STARTTLS; refusing to send
  *            credentials in clear text", "server HOST refused STARTTLS: ...",
  *            "server sent data after STARTTLS response; possible injection
  *            attack", "server sent PREAUTH before TLS; refusing", a protocol
  *            error;
- *   -EOPNOTSUPP when LOGINDISABLED leaves no way to log in;
+ *   -EOPNOTSUPP when LOGINDISABLED leaves no way to log in, or with OAuth
+ *            "server HOST offers neither OAUTHBEARER nor XOAUTH2" (nothing
+ *            sent, no token asked for);
  *   -ECONNRESET "server HOST refused the connection: <BYE text>";
- *   -EINVAL  a user name or password holding CR or LF.
+ *   -EINVAL  a user name or password holding CR or LF, a token that is
+ *            no RFC 6750 b64token;
+ *   the -errno of oauth_token, with its reason.
  * Server text in messages has control and non-ASCII bytes replaced by '?'.
- * The protocol trace (log_trace) shows LOGIN and AUTHENTICATE arguments as
- * <redacted>, and literals received by their size only. */
+ * The protocol trace (log_trace) shows LOGIN and AUTHENTICATE arguments and
+ * every answer to an AUTHENTICATE challenge as <redacted>, and literals
+ * received by their size only.
+ *
+ * OAuth (RFC 7628 and Google's XOAUTH2, the mechanism chosen by the
+ * capabilities): the initial response rides in the command with SASL-IR,
+ * else answers the server's "+".  A server refusing the token sends a
+ * challenge carrying a base64 JSON error, answered by a single ^A
+ * (OAUTHBEARER: "AQ==") or an empty line (XOAUTH2), and then NO.  On such
+ * a refusal (or any NO but [UNAVAILABLE], [INUSE], [LIMIT]) a fresh token
+ * is asked for once (oauth_token with refused set) and the login tried
+ * again on the same connection; a second refusal is -EACCES. */
 int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err,
 		   size_t errlen);
 
@@ -349,6 +376,24 @@ int imap_conn_idle_wait(struct imap_conn *c, int wake_fd, int timeout_ms, bool *
 /* Sends DONE and reads up to the IDLE's completion (changes reported in
  * between set *changed_r).  0 or -errno. */
 int imap_conn_idle_done(struct imap_conn *c, bool *changed_r);
+
+/* ---- QUOTA (RFC 9208; RFC 2087 says the same for what is used here) ---- */
+
+/* GETQUOTAROOT mailbox: the usage and limits of the quota roots mailbox is
+ * under.  STORAGE is in KiB (units of 1024 octets), MESSAGE in messages;
+ * of several roots limiting a resource, the one with the least room left
+ * (limit - usage) is reported.  has_* false: no root limits it (a server
+ * without quota rules answers with no roots).  Other resources are
+ * ignored.  -EOPNOTSUPP without the QUOTA capability, nothing sent;
+ * -EPROTO when a QUOTA response is malformed (no list, a list that is no
+ * series of atom-number-number triples, a number above 2^63 - 1: RFC
+ * 9208's number64); a NO by imap_status_errno. */
+struct imap_quota {
+	bool has_storage, has_message;
+	uint64_t storage_used, storage_limit; /* KiB */
+	uint64_t message_used, message_limit;
+};
+int imap_conn_getquotaroot(struct imap_conn *c, const char *mailbox, struct imap_quota *q_r);
 
 /* The one mapping of IMAP outcomes to errno: OK and PREAUTH 0; NO -EIO,
  * or by code (RFC 5530; AUTHENTICATIONFAILED/AUTHORIZATIONFAILED -EACCES,

@@ -9,8 +9,12 @@
 
 struct imap_pool;
 
-/* Copies o (including the password, wiped at free).  first, when not NULL,
- * is an open connection the pool adopts. */
+/* Copies o (including the password, wiped at free).  With OAuth the pool
+ * keeps no token: every connection it opens asks o->oauth_token (whose
+ * oauth_arg must outlive the pool), which hands out the kept token and
+ * renews it when a server refuses it (secret_token), so that a connection
+ * opened hours after the mount logs in with a fresh token.  first, when
+ * not NULL, is an open connection the pool adopts. */
 struct imap_pool *imap_pool_new(const struct imap_conn_opts *o, unsigned max,
 				struct imap_conn *first);
 /* Logs every connection out and frees; NULLs the pointer.  Every

@@ -26,6 +26,7 @@ struct opts {
 	bool show_help;
 	bool show_version;
 	char *password_command;
+	char *oauth_command; /* never together with password_command */
 	char *cafile;
 	unsigned timeout_s;   /* 30 */
 	unsigned connections; /* 4 */

@@ -1,8 +1,10 @@
 /* secret: where the password comes from (SPEC §1): password_command, then
  * $IMAPFS_PASSWORD (when not empty), then ~/.netrc, then a prompt when
- * stdin is a terminal.  Used at start-up, before threads exist (the prompt
- * briefly takes over SIGINT, SIGTSTP and friends).  No password is ever
- * put in an error message. */
+ * stdin is a terminal; used at start-up, before threads exist (the prompt
+ * briefly takes over SIGINT, SIGTSTP and friends).  And the OAuth token of
+ * oauth_command (SPEC §6), asked for again from any thread whenever a
+ * connection is opened.  No password or token is ever put in an error
+ * message. */
 #ifndef IMAPFS_SECRET_H
 #define IMAPFS_SECRET_H
 
@@ -40,6 +42,27 @@ int secret_get_password(const char *password_command, const char *user, const ch
  * password sits in a file that group or others may access or that another
  * user owns (as ftp(1) refuses it), other -errno when it cannot be read. */
 int secret_netrc_lookup(const char *path, const char *host, const char *user, char **pw_r);
+
+/* oauth_command (SPEC §6): an OAuth 2.0 access token, kept between logins
+ * so that connections opened later reuse it until a server refuses it.
+ * command runs as password_command does, its first line without
+ * surrounding blanks is the token.  The first run has no deadline (it may
+ * prompt, e.g. a pinentry unlocking the refresh token), later ones are
+ * killed after timeout_ms (< 0: never).  Thread-safe. */
+struct secret_token;
+struct secret_token *secret_token_new(const char *command, int timeout_ms);
+/* Wipes the kept token and frees; NULLs the pointer.  NULL is fine. */
+void secret_token_free(struct secret_token **t);
+/* *token_r: a malloc'd copy of the kept token (release with secret_free);
+ * the command runs when none is kept yet, or when refused (not NULL) is
+ * the kept token: a server refused it.  A refused token that is no longer
+ * the kept one (another connection got a fresh one meanwhile) gets the
+ * kept one, without a run: connections refused the same token at once
+ * cost one run.  -errno with a one-line reason in err when the command
+ * fails (as password_command; -ETIMEDOUT past the deadline); the kept
+ * token then stays. */
+int secret_token_get(struct secret_token *t, const char *refused, char **token_r, char *err,
+		     size_t errlen);
 
 /* Wipes and frees; NULLs the pointer.  NULL is fine. */
 void secret_free(char **pw);

@@ -61,7 +61,12 @@ void fs_set_session(struct fs *fs, struct fuse_session *se)
 
 int fs_load(struct fs *fs, char *err, size_t errlen)
 {
-	return fs_mbox_tree_refresh(fs, true, err, errlen);
+	int ret = fs_mbox_tree_refresh(fs, true, err, errlen);
+
+	/* The first df is right too; one round trip, none without QUOTA. */
+	if (ret == 0)
+		fs_quota_load(fs);
+	return ret;
 }
 
 static struct fs *fs_of(fuse_req_t req)
@@ -257,19 +262,19 @@ static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct fs *fs = fs_of(req);
 	struct statvfs sv;
+	bool refresh;
 
 	(void)ino;
 	log_debug(LOG_FS, "fs: statfs");
 	/* Only what is known locally: df must never wait on the network. */
-	memset(&sv, 0, sizeof(sv));
-	sv.f_bsize = 4096;
-	sv.f_frsize = 4096;
-	sv.f_namemax = FS_NAME_MAX;
 	pthread_mutex_lock(&fs->lock);
-	sv.f_blocks = (fsblkcnt_t)((fs->nbytes + 4095) / 4096);
-	sv.f_files = (fsfilcnt_t)fs->nmsgs;
+	refresh = fs_quota_statfs(fs, &sv);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_statfs(req, &sv);
+	/* df has its answer; this thread now brings the quota up to date for
+	 * the next one (quota.c). */
+	if (refresh)
+		fs_quota_refresh(fs);
 }
 
 /* ---- files ---- */

@@ -114,6 +114,15 @@ struct fs_mbox {
 	GHashTable *staged;
 };
 
+/* What statfs reports beyond the listings (quota.c); in struct fs,
+ * protected by fs->lock. */
+struct fs_quota {
+	struct imap_quota q; /* the last GETQUOTAROOT INBOX answer */
+	bool unsupported;    /* the server has no QUOTA: never asked again */
+	bool refreshing;     /* a thread is asking */
+	gint64 next_at;	     /* monotonic us from which a refresh is due */
+};
+
 struct fs {
 	struct fs_config cfg;
 	time_t started;
@@ -132,6 +141,7 @@ struct fs {
 	uint64_t next_ino;
 	uint64_t nmsgs; /* messages in all listings, for statfs */
 	uint64_t nbytes;
+	struct fs_quota quota;
 	unsigned gen; /* generation counter for mark-and-sweep merges */
 
 	char delim; /* of the first mailbox LIST showed: for new top levels */
@@ -275,6 +285,16 @@ struct fs_notify;
 void fs_notify_start(struct fs *fs);
 void fs_notify_entry(struct fs *fs, uint64_t parent, const char *name);
 void fs_notify_stop(struct fs *fs);
+
+/* quota.c: the numbers of statfs (see there).  fs_quota_statfs, with
+ * fs->lock held, fills sv from what is known and returns true when a
+ * refresh is due: the caller then calls fs_quota_refresh (without the
+ * lock, after replying), which asks the server.  fs_quota_load asks at
+ * mount. */
+struct statvfs;
+bool fs_quota_statfs(struct fs *fs, struct statvfs *sv);
+void fs_quota_refresh(struct fs *fs);
+void fs_quota_load(struct fs *fs);
 
 /* watch.c: IDLE on the mailboxes in use (see there).  Start in the FUSE
  * init, stop in destroy; fs_watch_use (any thread, without fs->lock)

@@ -1,6 +1,6 @@
 /* imap_conn: the transport side of an IMAP connection — reading responses
- * through the parser, the command engine, greeting, STARTTLS, login and
- * capabilities.  The mailbox commands are in cmd.c. */
+ * through the parser, the command engine, greeting, STARTTLS and
+ * capabilities.  Logging in is in auth.c, the mailbox commands in cmd*.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -498,6 +498,13 @@ void imap_conn_cmd_clear(struct imap_conn_cmd *cmd)
 	buf_free(&cmd->out);
 }
 
+void imap_conn_cmd_cont(struct imap_conn_cmd *cmd, const char *line)
+{
+	if (cmd->ncont == IMAP_CONN_MAX_CONT)
+		abort();
+	cmd->cont[cmd->ncont++] = line;
+}
+
 static int conn_send_part(struct imap_conn *c, struct imap_conn_cmd *cmd, size_t from, size_t to)
 {
 	conn_trace_sent(c, cmd, from, to);
@@ -698,12 +705,13 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 		  const char *cont_reply, struct imap_resp **done_r)
 {
 	struct imap_resp *r = NULL;
-	bool cont_sent = false;
 	size_t pos = 0;
 	int rc;
 
 	if (done_r)
 		*done_r = NULL;
+	if (cont_reply)
+		imap_conn_cmd_cont(cmd, cont_reply);
 	if (cmd->rc) {
 		imap_conn_set_error(c, "%s: %s", cmd->verb,
 				    cmd->rc == -EINVAL ? "argument contains CR, LF or NUL"
@@ -767,7 +775,7 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 		if (r->type == IMAP_RESP_TAGGED)
 			break;
 		if (r->type == IMAP_RESP_CONTINUATION) {
-			if (!cont_reply) {
+			if (!cmd->ncont) {
 				imap_conn_set_error(c,
 						    "protocol error from server %s: unexpected "
 						    "continuation request",
@@ -776,12 +784,14 @@ int imap_conn_run(struct imap_conn *c, struct imap_conn_cmd *cmd, imap_conn_data
 				rc = -EPROTO;
 				goto out;
 			}
-			/* A mechanism of one step (PLAIN): a second challenge
-			 * is answered by cancelling. */
-			const char *line = cont_sent ? "*" : cont_reply;
-			log_trace(c->id, 'C', cont_sent ? "*" : "<redacted>",
-				  cont_sent ? 1 : strlen("<redacted>"));
-			cont_sent = true;
+			/* The answers given, in turn; a challenge beyond them
+			 * (a second one to PLAIN) is answered by cancelling. */
+			size_t k = cmd->conts++;
+			snprintf(cmd->cont_text, sizeof(cmd->cont_text), "%s",
+				 r->text ? r->text : "");
+			const char *line = k < cmd->ncont ? cmd->cont[k] : "*";
+			const char *shown = k < cmd->ncont ? "<redacted>" : "*";
+			log_trace(c->id, 'C', shown, strlen(shown));
 			rc = conn_write(c, line, strlen(line));
 			if (rc == 0)
 				rc = conn_write(c, "\r\n", 2);
@@ -949,107 +959,6 @@ static int conn_starttls(struct imap_conn *c, const struct imap_conn_opts *o)
 	return 0;
 }
 
-static void conn_base64(const unsigned char *in, size_t len, char *out)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
-static bool conn_has_line_break(const char *s)
-{
-	return strpbrk(s, "\r\n") != NULL;
-}
-
-static int conn_login(struct imap_conn *c, const struct imap_conn_opts *o)
-{
-	struct imap_conn_cmd cmd;
-	struct imap_resp *done = NULL;
-	char *plain = NULL, *b64 = NULL;
-	size_t ulen = strlen(o->user), plen = strlen(o->password);
-	char text[256];
-	int rc;
-
-	if (conn_has_line_break(o->user) || conn_has_line_break(o->password)) {
-		imap_conn_set_error(c, "the user name or password contains a line break");
-		return -EINVAL;
-	}
-	if (imap_conn_has_cap(c, "AUTH=PLAIN")) {
-		/* RFC 4616: authzid NUL authcid NUL passwd, authzid empty. */
-		size_t n = 1 + ulen + 1 + plen;
-		plain = calloc(1, n + 1);
-		b64 = calloc(1, (n + 2) / 3 * 4 + 1);
-		if (!plain || !b64)
-			abort();
-		memcpy(plain + 1, o->user, ulen);
-		memcpy(plain + 2 + ulen, o->password, plen);
-		conn_base64((const unsigned char *)plain, n, b64);
-		explicit_bzero(plain, n);
-		imap_conn_cmd_start(c, &cmd, "AUTHENTICATE");
-		imap_conn_cmd_reserve(&cmd, 64 + strlen(b64));
-		imap_conn_cmd_raw(&cmd, "PLAIN");
-		if (imap_conn_has_cap(c, "SASL-IR")) {
-			/* RFC 4959: the response rides in the command, saving a
-			 * round trip. */
-			imap_conn_cmd_secret(&cmd);
-			conn_cmd_sep(&cmd);
-			buf_appends(&cmd.out, b64);
-			rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, &done);
-		} else {
-			rc = imap_conn_run(c, &cmd, NULL, NULL, b64, &done);
-		}
-	} else if (imap_conn_has_cap(c, "LOGINDISABLED")) {
-		imap_conn_set_error(c,
-				    "server %s disables LOGIN and does not offer AUTH=PLAIN; "
-				    "no supported way to log in",
-				    c->host);
-		return -EOPNOTSUPP;
-	} else {
-		imap_conn_cmd_start(c, &cmd, "LOGIN");
-		imap_conn_cmd_reserve(&cmd, 64 + 2 * (ulen + plen));
-		imap_conn_cmd_secret(&cmd);
-		imap_conn_cmd_astring(c, &cmd, o->user, ulen);
-		imap_conn_cmd_astring(c, &cmd, o->password, plen);
-		rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, &done);
-	}
-	imap_conn_cmd_clear(&cmd);
-
-	if (done && rc < 0) {
-		imap_conn_clean_text(done->text, text, sizeof(text));
-		if (done->status == IMAP_STATUS_BAD) {
-			imap_conn_set_error(c, "server %s rejected the login command: %s", c->host,
-					    text);
-			rc = -EPROTO;
-		} else {
-			imap_conn_set_error(c, "authentication failed for %s at %s: %s", o->user,
-					    c->host, text);
-			/* A server that is merely unable to log anyone in
-			 * right now is not a wrong password. */
-			if (rc != -EAGAIN)
-				rc = -EACCES;
-		}
-	}
-	imap_resp_free(&done);
-	if (b64)
-		explicit_bzero(b64, strlen(b64));
-	free(b64);
-	free(plain);
-	return rc;
-}
-
 int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err, size_t errlen)
 {
 	struct imap_conn *c;
@@ -1108,13 +1017,13 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 			goto fail;
 	}
 	if (!preauth) {
-		if (!o->user || !o->password) {
+		if (!o->user || (!o->password && !o->oauth_token)) {
 			imap_conn_set_error(c, "no user name or password for %s", c->host);
 			rc = -EINVAL;
 			goto fail;
 		}
 		unsigned gen = c->caps_gen;
-		rc = conn_login(c, o);
+		rc = imap_conn_login(c, o, port);
 		if (rc < 0)
 			goto fail;
 		/* Capabilities change with login; without a fresh list in the

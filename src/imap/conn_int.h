@@ -17,6 +17,8 @@
 #define IMAP_CONN_MAX_PIPE 8
 /* Synchronizing literals one command may hold (LOGIN user pass). */
 #define IMAP_CONN_MAX_SYNC 4
+/* Answers one AUTHENTICATE may give to continuation requests. */
+#define IMAP_CONN_MAX_CONT 2
 
 struct imap_conn {
 	struct net_conn *net;
@@ -59,6 +61,13 @@ struct imap_conn_cmd {
 	size_t ext_len, ext_at;
 	bool secret_next; /* the next argument starts the secret part */
 	int rc;		  /* first building error (-EINVAL for CR/LF/NUL) */
+	/* AUTHENTICATE: the lines that answer the server's continuation
+	 * requests in turn (secret: traced as <redacted>); a request beyond
+	 * them is answered "*" (cancel).  conts counts the requests seen and
+	 * cont_text keeps the text of the last one (a SASL challenge). */
+	const char *cont[IMAP_CONN_MAX_CONT];
+	size_t ncont, conts;
+	char cont_text[512];
 };
 
 /* Called for every untagged data or status response of a command, after
@@ -89,11 +98,15 @@ void imap_conn_cmd_reserve(struct imap_conn_cmd *cmd, size_t n);
 void imap_conn_cmd_secret(struct imap_conn_cmd *cmd);
 /* Wipes and frees the command's bytes. */
 void imap_conn_cmd_clear(struct imap_conn_cmd *cmd);
+/* Adds line (kept by pointer until imap_conn_run returns) to the answers
+ * to continuation requests; at most IMAP_CONN_MAX_CONT (more: abort). */
+void imap_conn_cmd_cont(struct imap_conn_cmd *cmd, const char *line);
 
 /* Sends cmd and reads responses up to its tagged completion, handing
- * untagged ones to fn.  cont_reply, when not NULL, is the (secret) line
- * sent at the server's first continuation request; a second one is
- * answered "*" (cancel).  Returns imap_status_errno() of the completion
+ * untagged ones to fn.  cont_reply, when not NULL, is added to the
+ * command's answers to continuation requests (imap_conn_cmd_cont); once
+ * they are used up, a further request is answered "*" (cancel); one
+ * without any answer given is a protocol error.  Returns imap_status_errno() of the completion
  * with c->err describing a failure, or -errno when the transport or the
  * protocol failed (the connection is then broken).  *done_r, when not
  * NULL, receives the completion (NULL on transport failure). */
@@ -131,6 +144,11 @@ int imap_conn_read(struct imap_conn *c, struct imap_resp **r_r);
 bool imap_conn_buffered(const struct imap_conn *c);
 int imap_conn_tagged_done(struct imap_conn *c, const char *tag, const char *verb,
 			  const struct imap_resp *r);
+
+/* auth.c: logs in with o's credentials, by the best mechanism the
+ * capabilities offer (see imap_conn_open for the errors); port is the
+ * one connected to (OAUTHBEARER names it). */
+int imap_conn_login(struct imap_conn *c, const struct imap_conn_opts *o, const char *port);
 
 /* Formats c->err. */
 void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)

@@ -1,12 +1,15 @@
-/* secret: the password sources of SPEC §1, tried in order.  Every buffer
- * that held a password is wiped before it is freed. */
+/* secret: the password sources of SPEC §1, tried in order, and the OAuth
+ * token of oauth_command (SPEC §6).  Every buffer that held a password or
+ * a token is wiped before it is freed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "imapfs/secret.h"
@@ -55,23 +59,36 @@ static void secret_wipe_free(void *p, size_t len)
 	free(p);
 }
 
-/* ---- password_command ---- */
+/* ---- password_command, oauth_command ---- */
 
-static int secret_command(const char *cmd, char **pw_r, char *err, size_t errlen)
+static int64_t secret_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs cmd (the option called name) and takes the first line it prints.
+ * timeout_ms < 0: no deadline; otherwise the command is killed when it
+ * has not finished by then. */
+static int secret_command(const char *name, const char *cmd, int timeout_ms, char **pw_r, char *err,
+			  size_t errlen)
 {
 	char *line = NULL, scratch[4096];
 	size_t len = 0;
-	bool eol = false, toolong = false;
+	bool eol = false, toolong = false, late = false;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t sigs;
 	int fds[2] = {-1, -1}, status, r;
+	int64_t deadline = timeout_ms < 0 ? 0 : secret_now_ms() + timeout_ms;
 	pid_t pid;
 	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		r = -errno;
-		secret_err(err, errlen, "cannot run password_command: %s", strerror(-r));
+		secret_err(err, errlen, "cannot run %s: %s", name, strerror(-r));
 		return r;
 	}
 	/* stdin is /dev/null so that a command cannot eat our terminal input;
@@ -94,8 +111,7 @@ static int secret_command(const char *cmd, char **pw_r, char *err, size_t errlen
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);
-		secret_err(err, errlen, "cannot run password_command with /bin/sh: %s",
-			   strerror(-r));
+		secret_err(err, errlen, "cannot run %s with /bin/sh: %s", name, strerror(-r));
 		return r;
 	}
 
@@ -105,6 +121,22 @@ static int secret_command(const char *cmd, char **pw_r, char *err, size_t errlen
 	/* Read to the end even past the first line: a command blocked on a
 	 * full pipe would never exit. */
 	for (;;) {
+		struct pollfd pf = {fds[0], POLLIN, 0};
+		int wait_ms = -1;
+
+		if (timeout_ms >= 0) {
+			int64_t left = deadline - secret_now_ms();
+			if (left <= 0) {
+				late = true;
+				break;
+			}
+			wait_ms = left > INT32_MAX ? INT32_MAX : (int)left;
+		}
+		int pr = poll(&pf, 1, wait_ms);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0)
+			continue; /* the deadline, looked at above */
 		ssize_t n = read(fds[0], scratch, sizeof(scratch));
 
 		if (n < 0 && errno == EINTR)
@@ -122,30 +154,37 @@ static int secret_command(const char *cmd, char **pw_r, char *err, size_t errlen
 	}
 	explicit_bzero(scratch, sizeof(scratch));
 	close(fds[0]);
+	if (late)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
-			secret_err(err, errlen, "password_command: %s", strerror(-r));
+			secret_err(err, errlen, "%s: %s", name, strerror(-r));
 			goto out;
 		}
 	}
 
+	if (late) {
+		r = -ETIMEDOUT;
+		secret_err(err, errlen, "%s did not finish within %d s; killed", name,
+			   (timeout_ms + 999) / 1000);
+		goto out;
+	}
 	if (WIFSIGNALED(status)) {
 		r = -EIO;
-		secret_err(err, errlen, "password_command was killed by signal %d (%s)",
-			   WTERMSIG(status), strsignal(WTERMSIG(status)));
+		secret_err(err, errlen, "%s was killed by signal %d (%s)", name, WTERMSIG(status),
+			   strsignal(WTERMSIG(status)));
 		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		r = -EIO;
-		secret_err(err, errlen, "password_command failed (exit status %d)",
+		secret_err(err, errlen, "%s failed (exit status %d)", name,
 			   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto out;
 	}
 	if (toolong) {
 		r = -EINVAL;
-		secret_err(err, errlen,
-			   "password_command printed a first line longer than %d bytes",
+		secret_err(err, errlen, "%s printed a first line longer than %d bytes", name,
 			   SECRET_MAX);
 		goto out;
 	}
@@ -153,12 +192,13 @@ static int secret_command(const char *cmd, char **pw_r, char *err, size_t errlen
 		len--;
 	if (!len) {
 		r = -EINVAL;
-		secret_err(err, errlen, "password_command printed no password (empty first line)");
+		secret_err(err, errlen, "%s printed no %s (empty first line)", name,
+			   strcmp(name, "oauth_command") == 0 ? "token" : "password");
 		goto out;
 	}
 	if (memchr(line, '\0', len)) {
 		r = -EINVAL;
-		secret_err(err, errlen, "password_command printed a NUL byte in the password");
+		secret_err(err, errlen, "%s printed a NUL byte", name);
 		goto out;
 	}
 	line[len] = '\0';
@@ -167,6 +207,96 @@ static int secret_command(const char *cmd, char **pw_r, char *err, size_t errlen
 	r = 0;
 out:
 	secret_wipe_free(line, SECRET_MAX + 1);
+	return r;
+}
+
+/* ---- oauth_command: a token kept between logins ---- */
+
+struct secret_token {
+	char *command;
+	int timeout_ms;
+	pthread_mutex_t lock;
+	char *token;   /* protected by lock: the last token printed, or NULL */
+	unsigned runs; /* protected by lock */
+};
+
+struct secret_token *secret_token_new(const char *command, int timeout_ms)
+{
+	struct secret_token *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		abort();
+	t->command = strdup(command);
+	if (!t->command)
+		abort();
+	t->timeout_ms = timeout_ms;
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void secret_token_free(struct secret_token **tp)
+{
+	struct secret_token *t = *tp;
+
+	if (!t)
+		return;
+	secret_free(&t->token);
+	pthread_mutex_destroy(&t->lock);
+	free(t->command);
+	free(t);
+	*tp = NULL;
+}
+
+/* Drops blanks around the token: they cannot be part of one (RFC 6750),
+ * and a script's stray space should not cost a failed login. */
+static void secret_trim(char *s)
+{
+	size_t n = strlen(s), k = strspn(s, " \t");
+
+	while (n > k && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	memmove(s, s + k, n - k);
+	explicit_bzero(s + (n - k), strlen(s + (n - k)));
+}
+
+int secret_token_get(struct secret_token *t, const char *refused, char **token_r, char *err,
+		     size_t errlen)
+{
+	int r = 0;
+
+	*token_r = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	/* Held while the command runs: the connections that were refused
+	 * the same token wait for the one run that replaces it. */
+	pthread_mutex_lock(&t->lock);
+	if (!t->token || (refused && strcmp(refused, t->token) == 0)) {
+		char *fresh = NULL;
+
+		/* The first run may prompt (a pinentry unlocking the refresh
+		 * token); later ones hold up a file system request. */
+		r = secret_command("oauth_command", t->command, t->runs ? t->timeout_ms : -1,
+				   &fresh, err, errlen);
+		t->runs++;
+		if (r == 0) {
+			secret_trim(fresh);
+			if (!fresh[0]) {
+				secret_err(err, errlen, "oauth_command printed no token");
+				secret_free(&fresh);
+				r = -EINVAL;
+			}
+		}
+		if (r == 0) {
+			secret_free(&t->token);
+			t->token = fresh;
+		}
+	}
+	if (r == 0) {
+		*token_r = strdup(t->token);
+		if (!*token_r)
+			abort();
+	}
+	pthread_mutex_unlock(&t->lock);
 	return r;
 }
 
@@ -616,7 +746,7 @@ int secret_get_password(const char *password_command, const char *user, const ch
 	if (err && errlen)
 		err[0] = '\0';
 	if (password_command)
-		return secret_command(password_command, pw_r, err, errlen);
+		return secret_command("password_command", password_command, -1, pw_r, err, errlen);
 
 	env = getenv("IMAPFS_PASSWORD");
 	if (env && env[0]) {

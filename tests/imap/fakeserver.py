@@ -41,6 +41,12 @@ actions send to it.
                      literal: the server answers "+" to a synchronizing {N}
                      literal, and accepts {N+} only after it announced
                      LITERAL+ (or LITERAL- for N <= 4096)
+  C-B64: PREFIX|ESC   expect the client line PREFIX followed by the base64
+                     (RFC 4648, padded) of the bytes ESC (escapes as in S+;
+                     "$PORT" in ESC is the port this server listens on):
+                     an exact SASL message, written decoded.  PREFIX is as
+                     in C ("{TAG}" captures) and may be empty (a SASL
+                     response line)
   C-LITERAL: N [ESC] expect exactly N raw bytes (and that they equal ESC when
                      given, escapes as in S+); the rest of that client line
                      after the literal is read by the next C action
@@ -78,6 +84,7 @@ S actions are skipped, OPTIONAL blocks are skipped and any C action fails.
 """
 
 import argparse
+import base64
 import re
 import select
 import socket
@@ -164,7 +171,7 @@ class Action:
                                   '' if self.arg is None else ' ' + self.arg)
 
 
-ARG_KINDS = ('S', 'S+', 'BEFORE-TLS', 'C', 'C~', 'C-CMD', 'C-LITERAL')
+ARG_KINDS = ('S', 'S+', 'BEFORE-TLS', 'C', 'C~', 'C-B64', 'C-CMD', 'C-LITERAL')
 WORD_KINDS = ('NEST', 'DATA', 'SPLIT', 'PAUSE', 'BIG-LINE')
 BARE_KINDS = ('TLS', 'TLS-REJECTED', 'CLOSE', 'RESET', 'STALL', 'EXPECT-EOF',
               'NO-CONNECT-OK', 'OPTIONAL', 'END')
@@ -181,7 +188,7 @@ def parse_transcript(path):
         line = raw.rstrip('\r')
         if not line.strip() or line.startswith('#'):
             continue
-        m = re.match(r'^([A-Z+~-]+):(?: (.*))?$', line)
+        m = re.match(r'^([A-Z0-9+~-]+):(?: (.*))?$', line)
         if m and m.group(1) in ARG_KINDS:
             kind, arg = m.group(1), m.group(2) or ''
         else:
@@ -227,6 +234,13 @@ def parse_transcript(path):
             pat = re.escape(arg.encode('utf-8')).replace(re.escape(b'{TAG}'),
                                                          b'(?P<tag>' + TAG_RE + b')')
             act.regex = re.compile(pat, re.S)
+        elif kind == 'C-B64':
+            if '|' not in arg:
+                raise ValueError('line %d: C-B64 needs PREFIX|PAYLOAD' % n)
+            prefix, payload = arg.split('|', 1)
+            act.prefix = re.escape(prefix.encode('utf-8')).replace(
+                re.escape(b'{TAG}'), b'(?P<tag>' + TAG_RE + b')')
+            act.data = unescape(payload)
         elif kind == 'C-CMD':
             words = parse_expected_args(arg)
             if not words:
@@ -476,6 +490,16 @@ class Session:
             if not m:
                 raise Fail('%r\n  expected: %s\n  client sent: %s' % (act, act.arg, show(line, 1000)))
             self.capture_tag(m)
+        elif k == 'C-B64':
+            line = self.expect_line(act)
+            payload = act.data.replace(b'$PORT', str(self.args.port).encode())
+            b64 = base64.b64encode(payload)
+            m = re.fullmatch(act.prefix + re.escape(b64), line, re.S)
+            if not m:
+                raise Fail('%r\n  expected: %s + base64(%s) = %s\n  client sent: %s' %
+                           (act, act.arg.split('|', 1)[0], show(payload), b64.decode(),
+                            show(line, 1000)))
+            self.capture_tag(m)
         elif k == 'C-CMD':
             tag, name, args = self.read_command(act)
             if name.upper() != act.cmd or args != act.args:
@@ -639,7 +663,8 @@ def main():
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(('127.0.0.1', 0))
     lsock.listen(1)
-    print(lsock.getsockname()[1], flush=True)
+    args.port = lsock.getsockname()[1]
+    print(args.port, flush=True)
 
     deadline = time.monotonic() + args.wait
     watch = [lsock, sys.stdin] if args.stdin_eof else [lsock]

@@ -35,6 +35,8 @@
  *   IDLE done changed=yes|no          DONE and what came before its OK)
  *   ERROR <ERRNO_NAME> <reason>      (then exit 1, unless the command was
  *                                    prefixed by "try", which goes on)
+ *   QUOTA storage|message used=N limit=N  (quota NAME: GETQUOTAROOT, one line
+ *   QUOTA none                        per resource limited, KiB for storage)
  *   SENT yes|no                      (after each ERROR: imap_conn_cmd_sent)
  *
  * and "ELAPSED_MS <n>" on stderr at exit, whatever happened, so that tests
@@ -52,6 +54,7 @@
 #include "imapfs/imap_body.h"
 #include "imapfs/imap_conn.h"
 #include "imapfs/log.h"
+#include "imapfs/secret.h"
 
 #define PROBE_MAX_BODY (64u << 20)
 
@@ -61,8 +64,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: imap-probe (--tls|--starttls) --host H --port P [--cafile F]\n"
-		"                  [--timeout-ms N] [--out FILE] [-d] --user U CMD...\n"
-		"password: environment variable IMAPFS_PASSWORD\n"
+		"                  [--timeout-ms N] [--out FILE] [-d] --user U\n"
+		"                  [--oauth-command CMD] CMD...\n"
+		"password: environment variable IMAPFS_PASSWORD, unless --oauth-command\n"
+		"(then CMD prints OAuth tokens, as imapfs's -o oauth_command)\n"
 		"CMD: list | examine NAME | examine-cached NAME | meta |\n"
 		"     body UID OFF LEN | bodies MAXLEN UID,UID,... | caps |\n"
 		"     search MAX | flags LO HI CHANGEDSINCE | structure UID |\n"
@@ -70,7 +75,9 @@ static void usage(void)
 		"     select NAME | select-cached NAME | permanent FLAG | create NAME |\n"
 		"     delete NAME | rename FROM TO | store UID OP FLAGS | expunge UID |\n"
 		"     move UID DEST | copy UID DEST | append MBOX FLAGS DATE TEXT |\n"
-		"     append-big MBOX FLAGS DATE N | search-msgid ID | status NAME | idle MS | try CMD... |\n"
+		"     append-big MBOX FLAGS DATE N | search-msgid ID | status NAME | idle MS | "
+		"quota NAME |\n"
+		"     try CMD... |\n"
 		"     parts UID SIZES WHOLES TAILS\n");
 }
 
@@ -622,7 +629,8 @@ static int cmd_arity(const char *cmd)
 		return 0;
 	if (!strcmp(cmd, "select") || !strcmp(cmd, "select-cached") || !strcmp(cmd, "permanent") ||
 	    !strcmp(cmd, "create") || !strcmp(cmd, "delete") || !strcmp(cmd, "expunge") ||
-	    !strcmp(cmd, "search-msgid") || !strcmp(cmd, "status") || !strcmp(cmd, "idle"))
+	    !strcmp(cmd, "search-msgid") || !strcmp(cmd, "status") || !strcmp(cmd, "idle") ||
+	    !strcmp(cmd, "quota"))
 		return 1;
 	if (!strcmp(cmd, "rename") || !strcmp(cmd, "move") || !strcmp(cmd, "copy"))
 		return 2;
@@ -712,6 +720,18 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			rc = cmd_search_msgid(c, av[i + 1]);
 		} else if (!strcmp(cmd, "idle")) {
 			rc = cmd_idle(c, av[i + 1]);
+		} else if (!strcmp(cmd, "quota")) {
+			struct imap_quota q;
+
+			rc = imap_conn_getquotaroot(c, av[i + 1], &q);
+			if (rc == 0 && q.has_storage)
+				printf("QUOTA storage used=%" PRIu64 " limit=%" PRIu64 "\n",
+				       q.storage_used, q.storage_limit);
+			if (rc == 0 && q.has_message)
+				printf("QUOTA message used=%" PRIu64 " limit=%" PRIu64 "\n",
+				       q.message_used, q.message_limit);
+			if (rc == 0 && !q.has_storage && !q.has_message)
+				printf("QUOTA none\n");
 		} else if (!strcmp(cmd, "status")) {
 			uint32_t uv = 0, un = 0;
 
@@ -735,18 +755,31 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 	return 0;
 }
 
+static int probe_oauth_token(void *arg, const char *refused, char **token_r, char *err,
+			     size_t errlen)
+{
+	return secret_token_get(arg, refused, token_r, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"tls", no_argument, NULL, 'T'},	      {"starttls", no_argument, NULL, 'S'},
-	    {"host", required_argument, NULL, 'h'},   {"port", required_argument, NULL, 'p'},
-	    {"cafile", required_argument, NULL, 'c'}, {"timeout-ms", required_argument, NULL, 't'},
-	    {"user", required_argument, NULL, 'u'},   {"out", required_argument, NULL, 'o'},
-	    {"debug", no_argument, NULL, 'd'},	      {NULL, 0, NULL, 0},
+	    {"tls", no_argument, NULL, 'T'},
+	    {"starttls", no_argument, NULL, 'S'},
+	    {"host", required_argument, NULL, 'h'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"cafile", required_argument, NULL, 'c'},
+	    {"timeout-ms", required_argument, NULL, 't'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"oauth-command", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct imap_conn_opts o = {.timeout_ms = 5000};
 	struct imap_conn *c = NULL;
-	const char *out_path = NULL;
+	struct secret_token *token = NULL;
+	const char *out_path = NULL, *oauth_command = NULL;
 	char err[512] = "";
 	int mode = 0; /* 'T' or 'S' */
 	bool debug = false;
@@ -790,13 +823,22 @@ int main(int argc, char **argv)
 		case 'd':
 			debug = true;
 			break;
+		case 'a':
+			oauth_command = optarg;
+			break;
 		default:
 			usage();
 			return 2;
 		}
 	}
-	o.password = getenv("IMAPFS_PASSWORD");
-	if (!mode || !o.host || !o.port || !o.user || !o.password ||
+	if (oauth_command) {
+		/* The same token source as imapfs's, deadline included. */
+		token = secret_token_new(oauth_command, o.timeout_ms);
+		o.oauth_token = probe_oauth_token;
+		o.oauth_arg = token;
+	}
+	o.password = token ? NULL : getenv("IMAPFS_PASSWORD");
+	if (!mode || !o.host || !o.port || !o.user || (!o.password && !token) ||
 	    !check_cmds(argv + optind, argc - optind)) {
 		usage();
 		return 2;
@@ -813,6 +855,7 @@ int main(int argc, char **argv)
 	status = run_cmds(c, argv + optind, argc - optind, out_path) < 0 ? 1 : 0;
 out:
 	imap_conn_close(&c);
+	secret_token_free(&token);
 	fflush(stdout);
 	fprintf(stderr, "ELAPSED_MS %lld\n", elapsed_ms());
 	return status;

@@ -25,6 +25,7 @@ are comments and must not look like "# word: ..."):
   # expect-not-out: REGEX  no stdout line may match; may repeat
   # expect-count: N REGEX  exactly N stdout lines match; may repeat
   # expect-not-err: REGEX  no stderr line may match; may repeat
+  # expect-err: REGEX      some stderr line must match (re.search); may repeat
   # expect-body-sha256: H  the runner adds --out FILE; the bytes the last
                            body command wrote there must have SHA-256 H
   # max-elapsed-ms: N      the probe's own ELAPSED_MS must not exceed N
@@ -37,10 +38,16 @@ are comments and must not look like "# word: ..."):
                            reject the test certificate)
   # cert-names: SAN        subjectAltName of the test certificate (default
                            IP:127.0.0.1,DNS:localhost)
+  # oauth-tokens: T1 T2..  log in with OAuth: the runner passes the probe
+                           --oauth-command with a script that prints T1 at
+                           its first run, T2 at its second, ... and fails
+                           once they are used up (no password is given)
+  # expect-oauth-runs: N   that script ran exactly N times
 
 Always checked as well: the probe was not killed by a signal, printed
 ELAPSED_MS, finished within 40 s, and its -d protocol trace on stderr does
-not contain the password (raw, quoted, or inside the SASL PLAIN base64).
+not contain the password (raw, quoted, or inside the SASL PLAIN base64),
+nor any of the oauth-tokens (raw, or inside any base64 word of the trace).
 With IMAP_TRANSCRIPT_VERBOSE=1 in the environment, both logs are printed
 even when the test passes.
 """
@@ -60,10 +67,10 @@ PROBE_LIMIT_S = 40.0
 SERVER_LIMIT_S = 15.0  # after the probe exited; both stay under meson's 60 s
 
 KEYS = {'proves', 'probe', 'expect-exit', 'expect-out', 'expect-not-out', 'expect-count',
-        'expect-not-err',
+        'expect-not-err', 'expect-err',
         'expect-body-sha256', 'max-elapsed-ms', 'max-rss-kb', 'timeout-ms', 'user', 'password', 'cafile',
-        'cert-names'}
-MULTI = {'expect-out', 'expect-not-out', 'expect-count', 'expect-not-err'}
+        'cert-names', 'oauth-tokens', 'expect-oauth-runs'}
+MULTI = {'expect-out', 'expect-not-out', 'expect-count', 'expect-not-err', 'expect-err'}
 
 
 def unescape(s):
@@ -131,6 +138,35 @@ def secret_forms(user, pw):
     return [f for f in forms if len(f) >= 6]
 
 
+def token_leaks(err, tokens):
+    """The first token found in the trace: raw, or in the decoding of a
+    base64 word (a SASL message that was not redacted)."""
+    for tok in tokens:
+        if tok in err:
+            return tok
+    for word in re.findall(rb'[A-Za-z0-9+/]{8,}={0,2}', err):
+        try:
+            data = base64.b64decode(word + b'=' * (-len(word) % 4))
+        except ValueError:
+            continue
+        for tok in tokens:
+            if tok in data:
+                return tok
+    return None
+
+
+def oauth_script(tmp, tokens):
+    """A script printing the next token at each run, its run counter."""
+    counter = os.path.join(tmp, 'oauth.runs')
+    script = os.path.join(tmp, 'oauth.sh')
+    cases = ''.join('  %d) echo %s ;;\n' % (i + 1, t.decode()) for i, t in enumerate(tokens))
+    with open(script, 'w') as f:
+        f.write('n=$(cat %s 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > %s\n'
+                'case $n in\n%s  *) echo "no more tokens" >&2; exit 1 ;;\nesac\n'
+                % (shlex.quote(counter), shlex.quote(counter), cases))
+    return script, counter
+
+
 def tail(b, n=6000):
     s = b.decode('utf-8', 'backslashreplace')
     return s if len(s) <= n else '...\n' + s[-n:]
@@ -165,6 +201,11 @@ def run(probe, fakeserver, transcript):
         if hdr.get('cafile', '') != 'none':
             argv += [b'--cafile', cert.encode()]
         argv += [b'--timeout-ms', str(timeout_ms).encode(), b'--user', user]
+        tokens = [t.encode() for t in hdr.get('oauth-tokens', '').split()]
+        counter = None
+        if tokens:
+            script, counter = oauth_script(tmp, tokens)
+            argv += [b'--oauth-command', b'sh ' + script.encode()]
         body_path = os.path.join(tmp, 'body.out')
         if 'expect-body-sha256' in hdr:
             argv += [b'--out', body_path.encode()]
@@ -205,6 +246,13 @@ def run(probe, fakeserver, transcript):
             err = f.read()
         with open(serr_path, 'rb') as f:
             serr_text = f.read()
+        oauth_runs = None
+        if counter is not None:
+            try:
+                with open(counter) as f:
+                    oauth_runs = int(f.read().strip() or 0)
+            except OSError:
+                oauth_runs = 0
         body_sha = None
         if os.path.exists(body_path):
             with open(body_path, 'rb') as f:
@@ -241,6 +289,10 @@ def run(probe, fakeserver, transcript):
         bad = [ln for ln in err.decode('utf-8', 'surrogateescape').split('\n') if re.search(rx, ln)]
         if bad:
             problems.append('stderr line %r matches forbidden %r' % (bad[0], rx))
+    err_lines = err.decode('utf-8', 'surrogateescape').split('\n')
+    for rx in hdr['expect-err']:
+        if not any(re.search(rx, ln) for ln in err_lines):
+            problems.append('no stderr line matches %r' % rx)
     if 'expect-body-sha256' in hdr and body_sha != hdr['expect-body-sha256'].lower():
         problems.append('the body written by --out has SHA-256 %s, expected %s' %
                         (body_sha, hdr['expect-body-sha256']))
@@ -258,6 +310,13 @@ def run(probe, fakeserver, transcript):
         if form in err:
             problems.append('the password appears in the -d trace on stderr (%r)' % form)
             break
+
+    leaked = token_leaks(err, tokens)
+    if leaked:
+        problems.append('the token %r appears in the -d trace on stderr' % leaked)
+    if 'expect-oauth-runs' in hdr and oauth_runs != int(hdr['expect-oauth-runs']):
+        problems.append('oauth_command ran %s times, expected %s' %
+                        (oauth_runs, hdr['expect-oauth-runs']))
 
     summary = '%s: %s (probe exit %s, %s ms, wall %d ms, rss %d KiB)' % (
         name, hdr['proves'], rc, elapsed, wall_ms, rss_kb)

@@ -163,6 +163,25 @@ def c_stall_then_leave(s):
     s.close()
 
 
+def c_sasl(payload):
+    def client(s):
+        import base64
+        recv_until(s, b'\r\n')
+        s.sendall(b'a1 AUTHENTICATE X ' + base64.b64encode(payload) + b'\r\n')
+        drain(s)
+        s.close()
+    return client
+
+
+def c_sasl_port(s):
+    import base64
+    recv_until(s, b'\r\n')
+    port = s.getpeername()[1]
+    s.sendall(b'a1 AUTHENTICATE X ' + base64.b64encode(b'p=%d\x01' % port) + b'\r\n')
+    assert recv_until(s, b'\r\n') == b'a1 OK\r\n'
+    s.close()
+
+
 def c_tls_then_eof(s):
     ctx = ssl.create_default_context(cafile=CERT)
     t = ctx.wrap_socket(s, server_hostname='127.0.0.1')
@@ -200,6 +219,10 @@ CASES = [
          'C-LITERAL: 5 hello\nC:\nS: $TAG OK\n', c_literal_mismatch, False, 'expected bytes'),
     Case('STALL ends when the client leaves', 'S: * OK hi\nC: {TAG} NOOP\nSTALL\n',
          c_stall_then_leave, True),
+    Case('C-B64 takes the base64 of the payload, $PORT the server\'s port',
+         'S: * OK hi\nC-B64: {TAG} AUTHENTICATE X |p=$PORT\\x01\nS: $TAG OK\n', c_sasl_port, True),
+    Case('C-B64 fails on another payload', 'S: * OK hi\nC-B64: {TAG} AUTHENTICATE X |a\\x01b\n',
+         c_sasl(b'a\x01c'), False, 'base64'),
     Case('TLS then EOF', 'TLS\nS: * OK tls\n', c_tls_then_eof, True),
     Case('never connecting fails', 'S: * OK hi\n', None, False, 'without connecting',
          stdin_eof=True),

@@ -87,8 +87,10 @@ namespace inbox {{
 }}
 imap_logout_format = in=%i out=%o
 {capability}
+{quota_settings}
 protocol imap {{
   mail_max_userip_connections = 200
+{imap_quota}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -158,11 +160,16 @@ class Dovecot:
     password.  capability: a value for imap_capability (e.g. "IMAP4rev1
     LITERAL+ UIDPLUS") to test fallbacks, or None for Dovecot's own.
     ssl_required: ssl = required (TLS for any authentication) when True,
-    ssl = yes otherwise; plaintext LOGIN needs TLS either way."""
+    ssl = yes otherwise; plaintext LOGIN needs TLS either way.  quota: a
+    quota_rule (e.g. "*:storage=10M") to enable Dovecot's quota plugin
+    (maildir backend) and the IMAP QUOTA extension (GETQUOTAROOT), or None
+    for no quota."""
 
-    def __init__(self, root=None, users=None, capability=None, ssl_required=True, extra_conf=""):
+    def __init__(self, root=None, users=None, capability=None, ssl_required=True, extra_conf="",
+                 quota=None):
         self.users = dict(users or DEFAULT_USERS)
         self.capability = capability
+        self.quota = quota
         self.ssl_required = ssl_required
         self.extra_conf = extra_conf
         self._own_root = root is None
@@ -243,6 +250,13 @@ class Dovecot:
             self.imaps_port = free_port()
         ssl_settings = "ssl = required" if self.ssl_required else "ssl = yes"
         capability = f"imap_capability = {self.capability}" if self.capability else ""
+        quota_settings = imap_quota = ""
+        if self.quota:
+            quota_settings = ("mail_plugins = $mail_plugins quota\n"
+                              "plugin {\n  quota = maildir:User quota\n"
+                              f"  quota_rule = {self.quota}\n}}")
+            imap_quota = "  mail_plugins = $mail_plugins imap_quota"
+
         with open(self.conf, "w") as f:
             f.write(
                 CONF_TEMPLATE.format(
@@ -259,6 +273,8 @@ class Dovecot:
                     gid=gid,
                     home=self.path("home"),
                     capability=capability,
+                    quota_settings=quota_settings,
+                    imap_quota=imap_quota,
                     imap_port=self.imap_port,
                     imaps_port=self.imaps_port,
                     extra=self.extra_conf,

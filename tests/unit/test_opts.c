@@ -63,6 +63,26 @@ START_TEST(test_minimal_defaults)
 	ck_assert_uint_eq(p.o.watch, 2);
 	ck_assert_ptr_null(p.o.cafile);
 	ck_assert_ptr_null(p.o.password_command);
+	ck_assert_ptr_null(p.o.oauth_command);
+	release(&p);
+}
+END_TEST
+
+START_TEST(test_oauth_command)
+{
+	const char *argv[] = {"imapfs",
+			      "-o",
+			      "oauth_command=oama access me@gmail.com",
+			      "imaps://me%40gmail.com@imap.gmail.com",
+			      "/m",
+			      NULL};
+	struct parsed p;
+
+	parse(&p, argv);
+	ck_assert_int_eq(p.ret, OPTS_OK);
+	ck_assert_str_eq(p.o.oauth_command, "oama access me@gmail.com");
+	ck_assert_ptr_null(p.o.password_command);
+	ck_assert(!fargs_has(&p, "oauth_command"));
 	release(&p);
 }
 END_TEST
@@ -192,7 +212,9 @@ static const struct {
 	{{"imapfs", "-o", "watch=x", "imaps://u@h", "/m", NULL}, "watch must be"},
 	{{"imapfs", "-o", "parts=shown", "imaps://u@h", "/m", NULL}, "parts must be"},
 	{{"imapfs", "-o", "parts=", "imaps://u@h", "/m", NULL}, "parts must be"},
-	{{"imapfs", "-o", "oauth_command=x", "imaps://u@h", "/m", NULL}, "not supported yet"},
+	{{"imapfs", "-o", "oauth_command=x,password_command=y", "imaps://u@h", "/m", NULL},
+	 "password_command and oauth_command exclude each other"},
+	{{"imapfs", "-o", "oauth_command", "imaps://u@h", "/m", NULL}, "needs a value"},
 	{{"imapfs", "-o", "timeout", "imaps://u@h", "/m", NULL}, "needs a value"},
 	{{"imapfs", "-o", "cache_dir=rel/dir", "imaps://u@h", "/m", NULL}, "absolute"},
 	{{"imapfs", "-o", "cache_size=10X", "imaps://u@h", "/m", NULL}, "cache_size"},
@@ -468,8 +490,8 @@ static const struct {
 } refused_accounts[] = {
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\n\nconections = 6\n", "work",
 	 ":5: unknown key 'conections' in account 'work' (keys: server, mountpoint, "
-	 "password_command, cafile, timeout, connections, watch, cache_dir, cache_size, "
-	 "parts, debug)"},
+	 "password_command, oauth_command, cafile, timeout, connections, watch, cache_dir, "
+	 "cache_size, parts, debug)"},
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\ndebug = imap\n", "work",
 	 ":4: debug must be a comma-separated list of net, cache, fs, all, not 'imap'"},
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\nconnections = x\n", "work",
@@ -482,10 +504,10 @@ static const struct {
 	 ":3: mountpoint must be an absolute path or start with ~/, not 'Mail'"},
 	{"[work]\nserver = imaps://u@h\npassword = secret\nmountpoint = /m\n", "work",
 	 ":3: a password is never accepted in the accounts file; use password_command = CMD"},
-	{"[work]\nserver = imaps://u@h\nmountpoint = /m\noauth_command = x\n", "work",
-	 ":4: key 'oauth_command' is not supported yet"},
-	{"[work]\nserver = imaps://u@h\nforeground = true\n", "work",
-	 ":3: unknown key 'foreground'"},
+	{"[work]\nserver = imaps://u@h\nmountpoint = /m\noauth_command = x\n"
+	 "password_command = y\n",
+	 "work", ":5: password_command and oauth_command exclude each other"},
+	{"[work]\nserver = imaps://u@h\nforeground = true\n", "work", ":3: unknown key 'foreground'"},
 	{"[home]\nserver = imaps://u@h\n[work]\nserver = imaps://u@h\n", "play",
 	 ": no account 'play'; the accounts there are: home, work"},
 	{"[work]\nserver = imaps://u@h\nmountpoint = /m\nthis is not a key\n", "work",
@@ -534,6 +556,7 @@ int main(void)
 
 	tcase_add_test(tc, test_minimal_defaults);
 	tcase_add_test(tc, test_o_list_and_flags);
+	tcase_add_test(tc, test_oauth_command);
 	tcase_add_test(tc, test_debug_implies_foreground);
 	tcase_add_test(tc, test_debug_categories);
 	tcase_add_test(tc, test_help_and_version);

@@ -718,6 +718,104 @@ START_TEST(prompt_restarts_after_suspend)
 }
 END_TEST
 
+/* ---- oauth_command ---- */
+
+/* A command printing "tok-N" at its N-th run (N counted in a file). */
+static char *token_command(const char *extra)
+{
+	char *cmd;
+
+	ck_assert_int_ge(asprintf(&cmd,
+				  "n=$(cat '%s/runs' 2>/dev/null || echo 0); n=$((n + 1)); "
+				  "echo $n > '%s/runs'; %s echo \"  tok-$n \"",
+				  home, home, extra),
+			 0);
+	return cmd;
+}
+
+static void ck_token(struct secret_token *t, const char *refused, const char *want)
+{
+	char *tok = NULL, err[256] = "";
+
+	ck_assert_msg(secret_token_get(t, refused, &tok, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(tok, want);
+	secret_free(&tok);
+}
+
+START_TEST(token_kept_until_refused)
+{
+	char *cmd = token_command("");
+	struct secret_token *t = secret_token_new(cmd, 5000);
+
+	/* Blanks around the token are dropped; the token is kept. */
+	ck_token(t, NULL, "tok-1");
+	ck_token(t, NULL, "tok-1");
+	/* A refusal of the kept token runs the command again, once. */
+	ck_token(t, "tok-1", "tok-2");
+	ck_token(t, NULL, "tok-2");
+	/* A refusal of a token already replaced (another connection got a
+	 * fresh one meanwhile) gets the kept one without a run. */
+	ck_token(t, "tok-1", "tok-2");
+	ck_token(t, "tok-2", "tok-3");
+	secret_token_free(&t);
+	ck_assert_ptr_null(t);
+	free(cmd);
+}
+END_TEST
+
+START_TEST(token_failure_keeps_the_old_token)
+{
+	char *cmd = token_command("[ $n = 2 ] && exit 4;");
+	struct secret_token *t = secret_token_new(cmd, 5000);
+	char *tok = (char *)1, err[256] = "";
+
+	ck_token(t, NULL, "tok-1");
+	ck_assert_int_eq(secret_token_get(t, "tok-1", &tok, err, sizeof(err)), -EIO);
+	ck_assert_ptr_null(tok);
+	ck_assert_ptr_nonnull(strstr(err, "oauth_command failed (exit status 4)"));
+	ck_token(t, NULL, "tok-1");
+	secret_token_free(&t);
+	free(cmd);
+}
+END_TEST
+
+START_TEST(token_empty_or_blank_is_an_error)
+{
+	struct secret_token *t = secret_token_new("echo '   '", 5000);
+	char *tok = (char *)1, err[256] = "";
+
+	ck_assert_int_eq(secret_token_get(t, NULL, &tok, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(tok);
+	ck_assert_ptr_nonnull(strstr(err, "oauth_command printed no token"));
+	secret_token_free(&t);
+	t = secret_token_new("true", 5000);
+	ck_assert_int_eq(secret_token_get(t, NULL, &tok, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "oauth_command printed no token"));
+	secret_token_free(&t);
+}
+END_TEST
+
+START_TEST(token_later_runs_have_a_deadline)
+{
+	char *cmd = token_command("[ $n = 2 ] && sleep 20;");
+	struct secret_token *t = secret_token_new(cmd, 300);
+	char *tok = (char *)1, err[256] = "";
+	struct timespec a, b;
+
+	/* The first run may take its time (a prompt); later ones not. */
+	ck_token(t, NULL, "tok-1");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_int_eq(secret_token_get(t, "tok-1", &tok, err, sizeof(err)), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ck_assert_ptr_null(tok);
+	ck_assert_ptr_nonnull(strstr(err, "oauth_command did not finish within 1 s"));
+	ck_assert_int_lt((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000, 3000);
+	ck_token(t, "tok-1", "tok-3");
+	secret_token_free(&t);
+	free(cmd);
+}
+END_TEST
+
 static Suite *secret_suite(void)
 {
 	Suite *s = suite_create("secret");
@@ -757,6 +855,10 @@ static Suite *secret_suite(void)
 	tcase_add_test(tc, netrc_must_be_owned);
 	tcase_add_test(tc, netrc_too_large);
 	tcase_add_test(tc, free_nulls_pointer);
+	tcase_add_test(tc, token_kept_until_refused);
+	tcase_add_test(tc, token_failure_keeps_the_old_token);
+	tcase_add_test(tc, token_empty_or_blank_is_an_error);
+	tcase_add_test(tc, token_later_runs_have_a_deadline);
 	tcase_add_test(tc, prompt_reads_password_without_echo);
 	tcase_add_test(tc, prompt_empty_line_is_refused);
 	tcase_add_test(tc, prompt_interrupt_restores_terminal);
