@@ -36,6 +36,12 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
  * not counted among the pool's (for a watcher that sits in IDLE); the
  * caller closes it with imap_conn_close.  0 or -errno, the reason in err. */
 int imap_pool_open_extra(struct imap_pool *p, struct imap_conn **c_r, char *err, size_t errlen);
+/* Closes the idle connections that have mailbox name (raw), or one below
+ * it (delim: the hierarchy delimiter, 0 for none), selected: after a
+ * RENAME or DELETE of it, a server ends such sessions at their next
+ * command (Dovecot: "BYE Mailbox was deleted under us"), which would fail
+ * the request that gets one. */
+void imap_pool_forget_mailbox(struct imap_pool *p, const char *name, char delim);
 /* The most connections the pool opens (fixed at creation). */
 unsigned imap_pool_max(const struct imap_pool *p);
 /* How many network waits have timed out so far, in opens and on pooled

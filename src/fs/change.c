@@ -48,7 +48,7 @@ static bool change_is_inbox(const struct fs_mbox *m)
 static void change_stale(struct fs *fs, struct fs_mbox *m)
 {
 	pthread_mutex_lock(&fs->lock);
-	m->checked_at = 0;
+	fs_mbox_mark_old(m);
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -196,11 +196,12 @@ int fs_change_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fus
 	ret = change_any_conn(fs, &c);
 	if (ret == 0)
 		ret = imap_conn_create(c, raw);
+	/* Also after EEXIST: the server has it, the tree may not yet. */
+	if (ret == 0 || ret == -EEXIST)
+		(void)fs_mbox_tree_refresh_conn(fs, c, err, sizeof(err));
 	change_put(fs, &c, ret, "CREATE");
 	if (ret < 0 && ret != -EEXIST)
 		goto out;
-	/* Also after EEXIST: the server has it, the tree may not yet. */
-	(void)fs_mbox_tree_refresh(fs, true, err, sizeof(err));
 	pthread_mutex_lock(&fs->lock);
 	n = change_find_dir(fs, raw);
 	if (n != NULL && ret == 0)
@@ -270,13 +271,15 @@ int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name)
 	}
 	if (ret == 0)
 		ret = imap_conn_delete(c, m->raw);
+	if (ret == 0)
+		(void)fs_mbox_tree_refresh_conn(fs, c, err, sizeof(err));
 	change_put(fs, &c, ret == -ENOTEMPTY ? 0 : ret, "DELETE");
 	if (ret == -ENOTEMPTY)
 		change_stale(fs, m);
 	if (ret < 0)
 		return change_errno(ret);
 	log_info("deleted mailbox %s", m->raw);
-	(void)fs_mbox_tree_refresh(fs, true, err, sizeof(err));
+	imap_pool_forget_mailbox(fs->cfg.pool, m->raw, 0);
 	return 0;
 }
 
@@ -317,10 +320,12 @@ static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newpare
 	ret = change_any_conn(fs, &c);
 	if (ret == 0)
 		ret = imap_conn_rename(c, from, to);
+	if (ret == 0)
+		(void)fs_mbox_tree_refresh_conn(fs, c, err, sizeof(err));
 	change_put(fs, &c, ret, "RENAME");
 	if (ret == 0) {
 		log_info("renamed mailbox %s to %s", from, to);
-		(void)fs_mbox_tree_refresh(fs, true, err, sizeof(err));
+		imap_pool_forget_mailbox(fs->cfg.pool, from, m->delim);
 		/* The kernel moved its name to the old directory's inode; the
 		 * new mailbox is another node. */
 		fs_notify_entry(fs, newparent, newname);
@@ -592,7 +597,7 @@ static int change_rename_msg(struct fs *fs, struct fs_node *n, uint64_t parent, 
 	n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(uid));
 	if (n != NULL && n->uidvalidity == uidvalidity)
 		fs_mbox_remove_msg(fs, m, n);
-	dest->checked_at = 0; /* its next listing fetches the new UID */
+	fs_mbox_mark_old(dest); /* its next listing fetches the new UID */
 	pthread_mutex_unlock(&fs->lock);
 	/* The kernel now has newname for the old inode: the message shows
 	 * under its canonical name instead. */

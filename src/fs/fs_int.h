@@ -99,6 +99,7 @@ struct fs_mbox {
 	unsigned refresh_seq; /* bumped when a refresh ends */
 	int refresh_err;      /* that refresh's result */
 	gint64 checked_at;    /* monotonic us of the last attempt */
+	unsigned old_seq;     /* bumped by fs_mbox_mark_old */
 	time_t listed_wall;   /* wall clock of the last successful one */
 	uint32_t uidvalidity;
 	uint32_t uidnext;      /* the server's, or highest UID seen + 1 */
@@ -112,6 +113,11 @@ struct fs_mbox {
 	/* name -> FS_STAGED node: new messages not yet appended (stage.c);
 	 * NULL until the first. */
 	GHashTable *staged;
+	/* UIDs this mount expunged or moved away (UIDs are never given out
+	 * again under one UIDVALIDITY): a refresh that asked the server
+	 * before the change must not bring them back.  NULL until the first;
+	 * emptied with the listing. */
+	GHashTable *gone;
 };
 
 /* What statfs reports beyond the listings (quota.c); in struct fs,
@@ -185,11 +191,18 @@ void fs_inode_free_all(struct fs *fs);
 /* LIST and merge the tree.  force: even when the tree is younger than
  * list_ttl_s.  Takes and releases fs->lock itself; call without it. */
 int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen);
+/* The same, forced, on c: after CREATE, DELETE or RENAME on c, which is
+ * sure to see its own change (a LIST on another Dovecot session may not
+ * yet: its list index looks at directory times of one-second grain). */
+int fs_mbox_tree_refresh_conn(struct fs *fs, struct imap_conn *c, char *err, size_t errlen);
 /* Makes sure m's listing exists and, when fresh is true, is not older
  * than list_ttl_s.  An old listing is kept (and 0 returned) if a refresh
  * fails; -errno only when there is no listing at all.  Call without
  * fs->lock. */
 int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh);
+/* With fs->lock: m's listing is to be refreshed at its next use, also
+ * when a refresh under way asked the server before what made it old. */
+void fs_mbox_mark_old(struct fs_mbox *m);
 /* Whether m has a listing to show (or needs none: \Noselect). */
 bool fs_mbox_listed(struct fs *fs, struct fs_mbox *m);
 /* Refreshes m's listing now, whatever its age (a watcher heard of a

@@ -143,6 +143,9 @@ void fs_mbox_remove_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n)
 {
 	if (!n->linked || g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(n->uid)) != n)
 		return;
+	if (m->gone == NULL)
+		m->gone = g_hash_table_new(NULL, NULL);
+	g_hash_table_add(m->gone, GUINT_TO_POINTER(n->uid));
 	g_hash_table_remove(m->msgs, GUINT_TO_POINTER(n->uid));
 	if (m->server_count > 0)
 		m->server_count--;
@@ -160,7 +163,9 @@ static void fs_mbox_drop_listing(struct fs *fs, struct fs_mbox *m)
 		fs_mbox_unlink_msg(fs, m, v);
 	}
 	m->listed = false;
-	m->checked_at = 0;
+	fs_mbox_mark_old(m);
+	if (m->gone != NULL)
+		g_hash_table_remove_all(m->gone);
 	/* Its index goes too (the caller removes the file); nothing of the
 	 * old listing may come back. */
 	m->index_tried = true;
@@ -340,7 +345,10 @@ static void fs_mbox_tree_merge(struct fs *fs, const struct imap_list_entry *v, s
 	}
 }
 
-int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
+/* c: the connection to LIST on (after a change made on it), else NULL:
+ * one from the pool, and a refresh under way stands for this one. */
+static int fs_mbox_tree_refresh_on(struct fs *fs, struct imap_conn *c, bool force, char *err,
+				   size_t errlen)
 {
 	struct imap_list_entry *v = NULL;
 	GPtrArray *drop;
@@ -352,10 +360,13 @@ int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
 		while (fs->tree_refreshing)
 			pthread_cond_wait(&fs->cond, &fs->lock);
 		ret = fs->tree_err;
-		pthread_mutex_unlock(&fs->lock);
-		if (ret < 0)
-			snprintf(err, errlen, "listing mailboxes failed: %s", strerror(-ret));
-		return ret;
+		if (c == NULL) {
+			pthread_mutex_unlock(&fs->lock);
+			if (ret < 0)
+				snprintf(err, errlen, "listing mailboxes failed: %s",
+					 strerror(-ret));
+			return ret;
+		}
 	}
 	if (!force && !fs_mbox_tree_old(fs)) {
 		pthread_mutex_unlock(&fs->lock);
@@ -364,7 +375,14 @@ int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
 	fs->tree_refreshing = true;
 	pthread_mutex_unlock(&fs->lock);
 
-	ret = fs_mbox_list(fs, &v, &n, err, errlen);
+	if (c != NULL) {
+		ret = imap_conn_list(c, &v, &n);
+		if (ret < 0)
+			snprintf(err, errlen, "LIST failed: %s",
+				 imap_conn_error(c)[0] ? imap_conn_error(c) : strerror(-ret));
+	} else {
+		ret = fs_mbox_list(fs, &v, &n, err, errlen);
+	}
 
 	drop = g_ptr_array_new_with_free_func(g_free);
 	pthread_mutex_lock(&fs->lock);
@@ -391,6 +409,16 @@ int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
 		log_debug(LOG_FS, "fs: LIST gave %zu mailboxes", n);
 	imap_list_free(&v, n);
 	return ret;
+}
+
+int fs_mbox_tree_refresh(struct fs *fs, bool force, char *err, size_t errlen)
+{
+	return fs_mbox_tree_refresh_on(fs, NULL, force, err, errlen);
+}
+
+int fs_mbox_tree_refresh_conn(struct fs *fs, struct imap_conn *c, char *err, size_t errlen)
+{
+	return fs_mbox_tree_refresh_on(fs, c, true, err, errlen);
 }
 
 /* ---- message listings ---- */
@@ -708,6 +736,8 @@ static bool fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 			n->seen = gen;
 			continue;
 		}
+		if (m->gone != NULL && g_hash_table_contains(m->gone, GUINT_TO_POINTER(mm->uid)))
+			continue; /* expunged here while this refresh ran */
 		changed = true;
 		/* The node takes the strings (or they are freed). */
 		fs_mbox_add_msg(fs, m, mm->name, mm->uid, r->st.uidvalidity, mm->size, false,
@@ -735,6 +765,9 @@ static bool fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 			struct fs_node *n = v;
 
 			if (r->full ? n->seen == gen : fs_uid_in(r->alive, r->nalive, n->uid))
+				continue;
+			/* Appended here after the server was asked. */
+			if (r->st.uidnext != 0 && n->uid >= r->st.uidnext)
 				continue;
 			g_hash_table_iter_remove(&it);
 			fs_mbox_unlink_msg(fs, m, n);
@@ -848,6 +881,7 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 	struct fs_refresh r = {0};
 	struct cache_index_writer *w = NULL;
 	bool drop = false, changed = false, load_index;
+	unsigned old_seq;
 	guint nfetched;
 	int ret = 0;
 
@@ -861,6 +895,7 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 		goto out_unlock;
 	}
 	m->refreshing = true;
+	old_seq = m->old_seq;
 	r.listed = m->listed;
 	r.uidvalidity = m->uidvalidity;
 	r.uidnext = m->uidnext;
@@ -893,7 +928,8 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 	g_array_free(r.metas, TRUE);
 	r.metas = NULL;
 	cache_index_free(&r.idx);
-	m->checked_at = g_get_monotonic_time();
+	/* Made old while the server was being asked: still old. */
+	m->checked_at = m->old_seq == old_seq ? g_get_monotonic_time() : 0;
 	m->refresh_err = ret;
 	if (changed)
 		w = fs_mbox_index_image(fs, m);
@@ -936,6 +972,12 @@ out_unlock:
 	return ret;
 }
 
+void fs_mbox_mark_old(struct fs_mbox *m)
+{
+	m->checked_at = 0;
+	m->old_seq++;
+}
+
 bool fs_mbox_listed(struct fs *fs, struct fs_mbox *m)
 {
 	bool listed;
@@ -953,7 +995,7 @@ int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m)
 	pthread_mutex_lock(&fs->lock);
 	while (m->refreshing)
 		pthread_cond_wait(&fs->cond, &fs->lock);
-	m->checked_at = 0;
+	fs_mbox_mark_old(m);
 	pthread_mutex_unlock(&fs->lock);
 	return fs_mbox_listing(fs, m, true);
 }
@@ -969,6 +1011,8 @@ void fs_mbox_free_all(struct fs *fs)
 
 		g_hash_table_iter_steal(&it);
 		g_hash_table_destroy(m->msgs);
+		if (m->gone != NULL)
+			g_hash_table_destroy(m->gone);
 		free(m->raw);
 		free(m);
 	}

@@ -40,7 +40,7 @@ struct fs_read_msg {
 static void fs_read_stale(struct fs *fs, struct fs_mbox *m)
 {
 	pthread_mutex_lock(&fs->lock);
-	m->checked_at = 0;
+	fs_mbox_mark_old(m);
 	pthread_mutex_unlock(&fs->lock);
 }
 

@@ -229,6 +229,43 @@ int imap_pool_open_extra(struct imap_pool *p, struct imap_conn **c_r, char *err,
 	return imap_conn_open(&p->o, c_r, err, errlen);
 }
 
+/* Whether sel is name or a mailbox below it. */
+static bool pool_under(const char *sel, const char *name, char delim)
+{
+	size_t len = strlen(name);
+
+	return sel != NULL && strncmp(sel, name, len) == 0 &&
+	       (sel[len] == '\0' || (delim != 0 && sel[len] == delim));
+}
+
+void imap_pool_forget_mailbox(struct imap_pool *p, const char *name, char delim)
+{
+	/* p->max is fixed at creation: no lock. */
+	struct imap_conn **drop = calloc(p->max, sizeof(*drop));
+	unsigned ndrop = 0;
+
+	if (drop == NULL)
+		abort();
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->nidle;) {
+		if (pool_under(imap_conn_selected(p->idle[i].c), name, delim)) {
+			drop[ndrop++] = p->idle[i].c;
+			memmove(&p->idle[i], &p->idle[i + 1], (p->nidle - i - 1) * sizeof(*p->idle));
+			p->nidle--;
+			pool_release_slot(p);
+			continue;
+		}
+		i++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < ndrop; i++) {
+		log_debug(LOG_NET, "[%u] closing: its mailbox %s was renamed or deleted",
+			  imap_conn_id(drop[i]), name);
+		imap_conn_close(&drop[i]);
+	}
+	free(drop);
+}
+
 unsigned imap_pool_max(const struct imap_pool *p)
 {
 	return p->max; /* immutable: no lock */
