@@ -740,6 +740,9 @@ int fs_change_setxattr(struct fs *fs, uint64_t ino, const char *name, const char
 			n->flags = strdup(list->str);
 			if (n->flags == NULL)
 				abort();
+			/* A refresh under way may bring the old ones. */
+			fs_mbox_mark_old(n->mbox);
+			n->flags_seq = n->mbox->old_seq;
 		}
 		pthread_mutex_unlock(&fs->lock);
 	}

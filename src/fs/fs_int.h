@@ -65,6 +65,8 @@ struct fs_node {
 	bool size_exact; /* size is the real one: a read met the end */
 	time_t internaldate;
 	char *flags;	  /* space-separated, never NULL */
+	unsigned flags_seq; /* FS_MSG: its mailbox's old_seq when flags were
+			     * set here (a refresh begun before keeps them) */
 	char *message_id; /* NULL when the message has none */
 	unsigned seen;	  /* refresh generation that last saw it */
 	/* FS_MSG, FS_PART: monotonic us of the last read that failed with

@@ -58,6 +58,7 @@ struct fs_refresh {
 	uint32_t uidnext;
 	uint32_t server_count;
 	uint64_t modseq;
+	unsigned old_seq; /* the mailbox's old_seq when this refresh began */
 	/* Out. */
 	struct imap_mbox_status st;
 	bool full;     /* metas is the whole mailbox */
@@ -722,11 +723,14 @@ static bool fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 		if (mm->uid > maxuid)
 			maxuid = mm->uid;
 		if (n != NULL) {
-			if (strcmp(n->flags, mm->flags) != 0)
-				changed = true;
-			free(n->flags);
-			n->flags = mm->flags;
-			mm->flags = NULL;
+			/* Flags set here after the server was asked stand. */
+			if (n->flags_seq <= r->old_seq) {
+				if (strcmp(n->flags, mm->flags) != 0)
+					changed = true;
+				free(n->flags);
+				n->flags = mm->flags;
+				mm->flags = NULL;
+			}
 			if (!n->size_exact && n->size != mm->size) {
 				fs->nbytes += mm->size - n->size;
 				m->bytes += mm->size - n->size;
@@ -749,7 +753,7 @@ static bool fs_mbox_merge(struct fs *fs, struct fs_mbox *m, struct fs_refresh *r
 		struct fs_flagup *fu = &g_array_index(r->flagups, struct fs_flagup, i);
 		struct fs_node *n = g_hash_table_lookup(m->msgs, GUINT_TO_POINTER(fu->uid));
 
-		if (n == NULL || strcmp(n->flags, fu->flags) == 0)
+		if (n == NULL || n->flags_seq > r->old_seq || strcmp(n->flags, fu->flags) == 0)
 			continue;
 		free(n->flags);
 		n->flags = fu->flags;
@@ -896,6 +900,7 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 	}
 	m->refreshing = true;
 	old_seq = m->old_seq;
+	r.old_seq = old_seq;
 	r.listed = m->listed;
 	r.uidvalidity = m->uidvalidity;
 	r.uidnext = m->uidnext;
