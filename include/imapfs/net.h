@@ -53,6 +53,9 @@ int net_write(struct net_conn *c, const void *buf, size_t len);
  * Returns 1 when c is readable, 0 when woken or the time is up, -errno. */
 int net_poll_in(struct net_conn *c, int wake_fd, int timeout_ms);
 
+/* The clock of deadlines: CLOCK_MONOTONIC in ms. */
+int64_t net_now_ms(void);
+
 /* From now on no wait goes past deadline_ms (CLOCK_MONOTONIC, in ms),
  * whatever the timeout; 0 removes the bound.  For a sequence of waits that
  * must fit in one timeout in all (opening a connection: TLS, greeting,

@@ -14,6 +14,7 @@
 
 #include "imapfs/imap_parser.h"
 #include "imapfs/log.h"
+#include "imapfs/net.h"
 #include "conn_int.h"
 
 static atomic_uint conn_next_id;
@@ -214,14 +215,6 @@ static void conn_trace_sent(const struct imap_conn *c, const struct imap_conn_cm
 static void conn_break(struct imap_conn *c)
 {
 	c->broken = true;
-}
-
-static int64_t conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The transport failed with rc. */
@@ -977,7 +970,7 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 		abort();
 
 	const char *port = o->port ? o->port : o->implicit_tls ? "993" : "143";
-	int64_t started = conn_now_ms();
+	int64_t started = net_now_ms();
 
 	rc = net_connect(o->host, port, o->timeout_ms, &c->net, c->err, sizeof(c->err));
 	if (rc < 0)

@@ -13,6 +13,7 @@
 
 #include "imapfs/imap_pool.h"
 #include "imapfs/log.h"
+#include "imapfs/net.h"
 
 /* A connection idle longer than this is checked with NOOP before it is
  * handed out: servers log idle clients out (Dovecot after 30 min) and NAT
@@ -42,14 +43,6 @@ struct imap_pool {
 	int failed_rc;		/* protected by lock: its -errno, 0 if none */
 	unsigned long timeouts; /* protected by lock: network waits that ran out */
 };
-
-static int64_t pool_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *pool_strdup(const char *s)
 {
@@ -91,7 +84,7 @@ struct imap_pool *imap_pool_new(const struct imap_conn_opts *o, unsigned max,
 	pthread_cond_init(&p->cond, NULL);
 	if (first) {
 		p->idle[0].c = first;
-		p->idle[0].since_ms = pool_now_ms();
+		p->idle[0].since_ms = net_now_ms();
 		p->nidle = 1;
 		p->nconns = 1;
 	}
@@ -178,7 +171,7 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 		if (p->nidle > 0) {
 			struct pool_idle e = pool_take_idle(p, mailbox);
 			pthread_mutex_unlock(&p->lock);
-			if (pool_now_ms() - e.since_ms >= POOL_CHECK_IDLE_MS &&
+			if (net_now_ms() - e.since_ms >= POOL_CHECK_IDLE_MS &&
 			    imap_conn_noop(e.c) < 0 && imap_conn_is_broken(e.c)) {
 				bool timed_out = imap_conn_timed_out(e.c);
 
@@ -195,7 +188,7 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 			return 0;
 		}
 		if (p->nconns < p->max) {
-			if (p->failed_rc && pool_now_ms() - p->failed_ms < POOL_BACKOFF_MS) {
+			if (p->failed_rc && net_now_ms() - p->failed_ms < POOL_BACKOFF_MS) {
 				rc = p->failed_rc;
 				pthread_mutex_unlock(&p->lock);
 				return rc;
@@ -206,7 +199,7 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 			pthread_mutex_lock(&p->lock);
 			if (rc < 0) {
 				p->failed_rc = rc;
-				p->failed_ms = pool_now_ms();
+				p->failed_ms = net_now_ms();
 				if (rc == -ETIMEDOUT)
 					p->timeouts++;
 				pool_release_slot(p);
@@ -307,7 +300,7 @@ void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
 		return;
 	}
 	p->idle[p->nidle].c = c;
-	p->idle[p->nidle].since_ms = pool_now_ms();
+	p->idle[p->nidle].since_ms = net_now_ms();
 	p->nidle++;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);

@@ -16,7 +16,7 @@
 #include "imapfs/log.h"
 #include "net_int.h"
 
-static int64_t net_now_ms(void)
+int64_t net_now_ms(void)
 {
 	struct timespec ts;
 
