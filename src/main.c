@@ -50,7 +50,7 @@ static const char main_usage[] =
 	"    -o oauth_command=CMD        the first line CMD prints is an OAuth 2.0\n"
 	"                                access token (OAUTHBEARER/XOAUTH2: Gmail, Outlook)\n"
 	"    -o cafile=FILE              trust the PEM certificates in FILE\n"
-	"    -o timeout=SECONDS          deadline of any network wait (30)\n"
+	"    -o timeout=SECONDS          longest a system call waits on the network (30)\n"
 	"    -o connections=N            IMAP connections in the pool, 1..32 (4)\n"
 	"    -o watch=N                  mailboxes in use watched with IDLE, 0..8 (2)\n"
 	"    -o cache_dir=DIR            on-disk cache (~/.cache/imapfs/USER@HOST)\n"
@@ -338,6 +338,7 @@ int main(int argc, char **argv)
 		.cache_dir = o.cache_dir,
 		.parts_visible = o.parts_visible,
 		.watch = o.watch,
+		.timeout_ms = (int)o.timeout_s * 1000,
 	};
 	fs = fs_new(&fc);
 	if (fs_load(fs, err, sizeof(err)) < 0)

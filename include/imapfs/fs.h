@@ -34,6 +34,9 @@ struct fs_config {
 	 * own beside the pool's (0: none; listings then follow the server
 	 * only through list_ttl_s). */
 	unsigned watch;
+	/* -o timeout: no request waits on the network longer than this in
+	 * all (SPEC §5); 0: no bound beyond each single wait's. */
+	int timeout_ms;
 };
 
 struct fs;

@@ -30,7 +30,9 @@ void imap_pool_free(struct imap_pool **p);
  * rather than each waiting out the timeout against a server that is down.
  * A get that waited (for a free slot, or on an idle connection's NOOP)
  * fails with -ETIMEDOUT if a network wait timed out meanwhile, rather
- * than wait again.  No lock is held during network I/O. */
+ * than wait again; so does one whose thread's deadline
+ * (net_set_thread_deadline) passes while it waits.  No lock is held during
+ * network I/O. */
 int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c_r);
 /* Opens a connection of its own with the pool's server and credentials,
  * not counted among the pool's (for a watcher that sits in IDLE); the

@@ -62,6 +62,18 @@ int64_t net_now_ms(void);
  * login). */
 void net_set_deadline(struct net_conn *c, int64_t deadline_ms);
 
+/* The deadline of what the calling thread does now (a FUSE request, whose
+ * system call must not wait on the network longer than -o timeout in all,
+ * SPEC §5): from now on no wait of this thread, on any connection and in
+ * net_connect, goes past deadline_ms; 0 removes the bound.  Code that
+ * waits on other threads' network work (a free pooled connection, a
+ * prefetch, a refresh) bounds that wait by it too. */
+void net_set_thread_deadline(int64_t deadline_ms);
+/* This thread's deadline, 0 if none. */
+int64_t net_thread_deadline(void);
+/* The earlier of two deadlines, 0 standing for none. */
+int64_t net_deadline_min(int64_t a, int64_t b);
+
 bool net_is_tls(const struct net_conn *c);
 /* The last failure's reason (empty string if none). */
 const char *net_error(const struct net_conn *c);

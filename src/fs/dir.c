@@ -78,7 +78,7 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 	gpointer v;
 	size_t ndirs, nmsgs;
 	char err[256];
-	int ret, tret;
+	int ret;
 
 	pthread_mutex_lock(&fs->lock);
 	node = fs_inode_get(fs, ino);
@@ -94,13 +94,12 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 
 	/* New and removed mailboxes show at the latest here (SPEC §5).  A
 	 * failure is logged there and the tree we have is shown; after a
-	 * wait that ran out, also the listing we have (or EIO without one):
-	 * a second wait would double the bound of this system call. */
-	tret = fs_mbox_tree_refresh(fs, false, err, sizeof(err));
+	 * wait that ran out, the request's deadline has passed, and the
+	 * listing refresh fails at once: the listing we have is shown (or
+	 * EIO without one). */
+	(void)fs_mbox_tree_refresh(fs, false, err, sizeof(err));
 	if (m != NULL) {
-		if (tret == -ETIMEDOUT && !fs_mbox_listed(fs, m))
-			return fs_errno_net(tret);
-		ret = fs_mbox_listing(fs, m, tret != -ETIMEDOUT);
+		ret = fs_mbox_listing(fs, m, true);
 		if (ret < 0)
 			return fs_errno_net(ret);
 		fs_watch_use(fs, m);

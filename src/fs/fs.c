@@ -10,6 +10,7 @@
 
 #include "imapfs/log.h"
 #include "imapfs/mail_name.h"
+#include "imapfs/net.h"
 
 #include "fs_int.h"
 
@@ -25,7 +26,11 @@ struct fs *fs_new(const struct fs_config *cfg)
 	fs->cfg = *cfg;
 	fs->started = time(NULL);
 	pthread_mutex_init(&fs->lock, NULL);
-	pthread_cond_init(&fs->cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the deadlines' clock (fs_wait) */
+	pthread_cond_init(&fs->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	fs->inodes = g_hash_table_new(g_int64_hash, g_int64_equal);
 	fs->mboxes = g_hash_table_new(g_str_hash, g_str_equal);
 	fs->next_ino = FUSE_ROOT_ID;
@@ -69,9 +74,32 @@ int fs_load(struct fs *fs, char *err, size_t errlen)
 	return ret;
 }
 
-static struct fs *fs_of(fuse_req_t req)
+/* The fs answering req.  Every op that may wait calls it once, before
+ * anything else of its own: it starts the request's deadline, which bounds every network wait of this thread and
+ * every wait for another thread's network work until the reply (SPEC §5:
+ * no system call waits on the network longer than -o timeout). */
+static struct fs *fs_req(fuse_req_t req)
 {
-	return fuse_req_userdata(req);
+	struct fs *fs = fuse_req_userdata(req);
+
+	net_set_thread_deadline(fs->cfg.timeout_ms > 0 ? net_now_ms() + fs->cfg.timeout_ms : 0);
+	return fs;
+}
+
+int fs_wait(struct fs *fs)
+{
+	int64_t until = net_thread_deadline();
+	struct timespec ts;
+
+	if (until == 0) {
+		pthread_cond_wait(&fs->cond, &fs->lock);
+		return 0;
+	}
+	if (net_now_ms() >= until)
+		return -ETIMEDOUT;
+	ts.tv_sec = until / 1000;
+	ts.tv_nsec = (long)(until % 1000) * 1000000;
+	return pthread_cond_timedwait(&fs->cond, &fs->lock, &ts) == ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
 /* ---- lookup and attributes ---- */
@@ -157,10 +185,10 @@ static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 		pthread_mutex_unlock(&fs->lock);
 		if (!need_list && !need_tree)
 			return -ENOENT;
-		if (need_tree &&
-		    fs_mbox_tree_refresh(fs, false, err, sizeof(err)) == -ETIMEDOUT && need_list)
-			/* Not a second wait in one system call (SPEC §5). */
-			return fs_errno_net(-ETIMEDOUT);
+		/* After a wait that ran out, the request's deadline has
+		 * passed: the listing refresh fails at once. */
+		if (need_tree)
+			(void)fs_mbox_tree_refresh(fs, false, err, sizeof(err));
 		if (need_list) {
 			ret = fs_mbox_listing(fs, m, true);
 			if (ret < 0)
@@ -175,7 +203,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int ret;
 
 	log_debug(LOG_FS, "fs: lookup %llu \"%s\"", (unsigned long long)parent, name);
-	ret = fs_lookup(fs_of(req), parent, name, &e);
+	ret = fs_lookup(fs_req(req), parent, name, &e);
 	if (ret == -ENOENT && fs_is_probe_name(name)) {
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = FS_PROBE_NEG_TIMEOUT_S;
@@ -189,7 +217,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 
 	log_debug(LOG_FS, "fs: forget %llu %llu", (unsigned long long)ino,
 		  (unsigned long long)nlookup);
@@ -201,7 +229,7 @@ static void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 
 static void fs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 
 	log_debug(LOG_FS, "fs: forget %zu inodes", count);
 	pthread_mutex_lock(&fs->lock);
@@ -213,7 +241,7 @@ static void fs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_
 
 static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 	struct fs_node *n;
 	struct stat st;
 	double timeout = 0;
@@ -238,7 +266,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void fs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fs_node *n;
 	int ret = 0;
@@ -260,7 +288,7 @@ static void fs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
 static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 	struct statvfs sv;
 	bool refresh;
 
@@ -281,7 +309,7 @@ static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 	struct fs_node *n;
 	int ret = 0;
 
@@ -317,6 +345,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_req(req);
 	const char *data = NULL;
 	char *mem = NULL;
 	size_t len = 0;
@@ -324,11 +353,11 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)fi;
 	log_debug(LOG_FS, "fs: read %llu %zu@%lld", (unsigned long long)ino, size, (long long)off);
-	ret = fs_stage_read(fs_of(req), ino, size, off, &mem, &len);
+	ret = fs_stage_read(fs, ino, size, off, &mem, &len);
 	if (ret == 0)
 		data = mem;
 	else if (ret == -ENOENT)
-		ret = fs_read(fs_of(req), ino, size, off, &mem, &data, &len);
+		ret = fs_read(fs, ino, size, off, &mem, &data, &len);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -352,7 +381,7 @@ static void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 	log_debug(LOG_FS, "fs: fsync %llu", (unsigned long long)ino);
 	/* A staged message is appended now (SPEC §4); a message is on the
 	 * server already. */
-	ret = fs_stage_fsync(fs_of(req), ino);
+	ret = fs_stage_fsync(fs_req(req), ino);
 	fuse_reply_err(req, ret == -ENOENT ? 0 : -ret);
 }
 
@@ -368,14 +397,16 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	ret = fs_dir_open(fs_of(req), ino, &d);
+	struct fs *fs = fs_req(req);
+
+	ret = fs_dir_open(fs, ino, &d);
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	if (fuse_reply_open(req, fi) != 0)
-		fs_dir_close(fs_of(req), &d); /* interrupted: no releasedir */
+		fs_dir_close(fs, &d); /* interrupted: no releasedir */
 }
 
 static void fs_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -393,7 +424,7 @@ static void fs_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	ret = fs_dir_read(fs_of(req), d, req, plus, off, buf, size, &len);
+	ret = fs_dir_read(fs_req(req), d, req, plus, off, buf, size, &len);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -418,7 +449,7 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
 
 	log_debug(LOG_FS, "fs: releasedir %llu", (unsigned long long)ino);
-	fs_dir_close(fs_of(req), &d);
+	fs_dir_close(fs_req(req), &d);
 	fuse_reply_err(req, 0);
 }
 
@@ -453,7 +484,7 @@ static void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, siz
 	int ret;
 
 	log_debug(LOG_FS, "fs: getxattr %llu \"%s\" %zu", (unsigned long long)ino, name, size);
-	ret = fs_xattr_get(fs_of(req), ino, name, &val, &len);
+	ret = fs_xattr_get(fs_req(req), ino, name, &val, &len);
 	fs_reply_xattr(req, ret, val, len, size);
 	free(val);
 }
@@ -465,7 +496,7 @@ static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	int ret;
 
 	log_debug(LOG_FS, "fs: listxattr %llu %zu", (unsigned long long)ino, size);
-	ret = fs_xattr_get(fs_of(req), ino, NULL, &val, &len);
+	ret = fs_xattr_get(fs_req(req), ino, NULL, &val, &len);
 	fs_reply_xattr(req, ret, val, len, size);
 	free(val);
 }
@@ -475,7 +506,7 @@ static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			  struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
+	struct fs *fs = fs_req(req);
 	struct fs_node *n;
 	struct stat st;
 	double timeout = 0;
@@ -527,7 +558,7 @@ static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 	log_debug(LOG_FS, "fs: mknod %llu \"%s\" %#o", (unsigned long long)parent, name,
 		  (unsigned)mode);
 	/* Only regular files: what create would make. */
-	ret = S_ISREG(mode) ? fs_stage_create(fs_of(req), parent, name, &e) : -EPERM;
+	ret = S_ISREG(mode) ? fs_stage_create(fs_req(req), parent, name, &e) : -EPERM;
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -541,7 +572,7 @@ static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 
 	(void)mode;
 	log_debug(LOG_FS, "fs: mkdir %llu \"%s\"", (unsigned long long)parent, name);
-	ret = fs_change_mkdir(fs_of(req), parent, name, &e);
+	ret = fs_change_mkdir(fs_req(req), parent, name, &e);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -551,13 +582,13 @@ static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 static void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	log_debug(LOG_FS, "fs: unlink %llu \"%s\"", (unsigned long long)parent, name);
-	fuse_reply_err(req, -fs_change_unlink(fs_of(req), parent, name));
+	fuse_reply_err(req, -fs_change_unlink(fs_req(req), parent, name));
 }
 
 static void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	log_debug(LOG_FS, "fs: rmdir %llu \"%s\"", (unsigned long long)parent, name);
-	fuse_reply_err(req, -fs_change_rmdir(fs_of(req), parent, name));
+	fuse_reply_err(req, -fs_change_rmdir(fs_req(req), parent, name));
 }
 
 static void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -573,7 +604,7 @@ static void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fu
 {
 	log_debug(LOG_FS, "fs: rename %llu \"%s\" to %llu \"%s\" %#x", (unsigned long long)parent,
 		  name, (unsigned long long)newparent, newname, flags);
-	fuse_reply_err(req, -fs_change_rename(fs_of(req), parent, name, newparent, newname, flags));
+	fuse_reply_err(req, -fs_change_rename(fs_req(req), parent, name, newparent, newname, flags));
 }
 
 static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -592,7 +623,7 @@ static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
 	log_debug(LOG_FS, "fs: create %llu \"%s\" %#o", (unsigned long long)parent, name,
 		  (unsigned)mode);
-	ret = S_ISREG(mode) ? fs_stage_create(fs_of(req), parent, name, &e) : -EPERM;
+	ret = S_ISREG(mode) ? fs_stage_create(fs_req(req), parent, name, &e) : -EPERM;
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -615,7 +646,7 @@ static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 
 	(void)fi;
 	log_debug(LOG_FS, "fs: write %llu %zu@%lld", (unsigned long long)ino, size, (long long)off);
-	ret = fs_stage_write(fs_of(req), ino, buf, size, off);
+	ret = fs_stage_write(fs_req(req), ino, buf, size, off);
 	if (ret == -ENOENT)
 		ret = -EPERM; /* messages are immutable */
 	if (ret < 0)
@@ -629,7 +660,7 @@ static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	int ret;
 
 	(void)fi;
-	ret = fs_stage_flush(fs_of(req), ino);
+	ret = fs_stage_flush(fs_req(req), ino);
 	fuse_reply_err(req, ret == -ENOENT ? 0 : -ret);
 }
 
@@ -637,7 +668,7 @@ static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, con
 			   size_t size, int flags)
 {
 	log_debug(LOG_FS, "fs: setxattr %llu \"%s\"", (unsigned long long)ino, name);
-	fuse_reply_err(req, -fs_change_setxattr(fs_of(req), ino, name, value, size, flags));
+	fuse_reply_err(req, -fs_change_setxattr(fs_req(req), ino, name, value, size, flags));
 }
 
 static void fs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)

@@ -205,8 +205,6 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh);
 /* With fs->lock: m's listing is to be refreshed at its next use, also
  * when a refresh under way asked the server before what made it old. */
 void fs_mbox_mark_old(struct fs_mbox *m);
-/* Whether m has a listing to show (or needs none: \Noselect). */
-bool fs_mbox_listed(struct fs *fs, struct fs_mbox *m);
 /* Refreshes m's listing now, whatever its age (a watcher heard of a
  * change); as fs_mbox_listing otherwise. */
 int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m);
@@ -224,6 +222,11 @@ void fs_mbox_remove_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n);
 void fs_mbox_add_new(struct fs *fs, struct fs_mbox *m, const char *name, uint32_t uid,
 		     uint32_t uidvalidity, uint64_t size, time_t date, const char *flags,
 		     const char *message_id);
+/* fs.c: waits on fs->cond, fs->lock held, until the thread's deadline (a
+ * request's, net_set_thread_deadline; none on threads of our own).  0
+ * when woken, -ETIMEDOUT once the deadline passed. */
+int fs_wait(struct fs *fs);
+
 /* A connection failure that a second attempt on a fresh connection can
  * cure: the server dropped an idle connection. */
 bool fs_conn_retryable(struct imap_conn *c, int err);

@@ -358,10 +358,12 @@ static int fs_mbox_tree_refresh_on(struct fs *fs, struct imap_conn *c, bool forc
 
 	pthread_mutex_lock(&fs->lock);
 	if (fs->tree_refreshing) {
-		while (fs->tree_refreshing)
-			pthread_cond_wait(&fs->cond, &fs->lock);
-		ret = fs->tree_err;
-		if (c == NULL) {
+		ret = 0;
+		while (fs->tree_refreshing && ret == 0)
+			ret = fs_wait(fs);
+		if (ret == 0)
+			ret = fs->tree_err;
+		if (c == NULL || fs->tree_refreshing) {
 			pthread_mutex_unlock(&fs->lock);
 			if (ret < 0)
 				snprintf(err, errlen, "listing mailboxes failed: %s",
@@ -893,9 +895,10 @@ int fs_mbox_listing(struct fs *fs, struct fs_mbox *m, bool fresh)
 	if (m->noselect || (m->listed && !(fresh && fs_mbox_listing_old(fs, m))))
 		goto out_unlock;
 	if (m->refreshing) {
-		while (m->refreshing)
-			pthread_cond_wait(&fs->cond, &fs->lock);
-		ret = m->listed ? 0 : m->refresh_err;
+		/* Past the deadline, what is listed serves (SPEC §5). */
+		while (m->refreshing && ret == 0)
+			ret = fs_wait(fs);
+		ret = m->listed ? 0 : ret < 0 ? ret : m->refresh_err;
 		goto out_unlock;
 	}
 	m->refreshing = true;
@@ -983,26 +986,18 @@ void fs_mbox_mark_old(struct fs_mbox *m)
 	m->old_seq++;
 }
 
-bool fs_mbox_listed(struct fs *fs, struct fs_mbox *m)
-{
-	bool listed;
-
-	pthread_mutex_lock(&fs->lock);
-	listed = m->listed || m->noselect;
-	pthread_mutex_unlock(&fs->lock);
-	return listed;
-}
-
 int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m)
 {
 	/* A refresh under way may have asked the server before the change
 	 * that brings us here: wait for it, then ask again. */
+	int ret = 0;
+
 	pthread_mutex_lock(&fs->lock);
-	while (m->refreshing)
-		pthread_cond_wait(&fs->cond, &fs->lock);
+	while (m->refreshing && ret == 0)
+		ret = fs_wait(fs);
 	fs_mbox_mark_old(m);
 	pthread_mutex_unlock(&fs->lock);
-	return fs_mbox_listing(fs, m, true);
+	return ret < 0 ? ret : fs_mbox_listing(fs, m, true);
 }
 
 void fs_mbox_free_all(struct fs *fs)

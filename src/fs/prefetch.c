@@ -34,6 +34,7 @@
 #include "imapfs/cache_block.h"
 #include "imapfs/imap_pool.h"
 #include "imapfs/log.h"
+#include "imapfs/net.h"
 
 #include "fs_int.h"
 
@@ -389,10 +390,23 @@ bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid)
 	struct timespec until;
 	bool waited = false;
 
+	int64_t wait_ms = PF_WAIT_S * 1000;
+	int64_t deadline = net_thread_deadline();
+
 	if (pf == NULL)
 		return false;
+	/* A reader waits no longer than its request may. */
+	if (deadline != 0 && deadline - net_now_ms() < wait_ms)
+		wait_ms = deadline - net_now_ms();
+	if (wait_ms <= 0)
+		return false;
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += PF_WAIT_S;
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
 		struct pf_stream *s = g_hash_table_lookup(pf->streams, m);

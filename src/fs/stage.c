@@ -43,6 +43,7 @@
 #include "imapfs/log.h"
 #include "imapfs/mail_check.h"
 #include "imapfs/mail_name.h"
+#include "imapfs/net.h"
 
 #include "fs_int.h"
 
@@ -842,8 +843,13 @@ int fs_stage_fsync(struct fs *fs, uint64_t ino)
 		pthread_mutex_unlock(&fs->lock);
 		return -ENOENT;
 	}
-	/* Being appended by the thread: wait for its outcome. */
+	/* Being appended by the thread: wait for its outcome, no longer
+	 * than the request may (the thread goes on). */
 	while (n->staged->state == STAGE_APPENDING) {
+		if (net_thread_deadline() != 0 && net_now_ms() >= net_thread_deadline()) {
+			pthread_mutex_unlock(&fs->lock);
+			return -ETIMEDOUT;
+		}
 		pthread_mutex_unlock(&fs->lock);
 		g_usleep(20000);
 		pthread_mutex_lock(&fs->lock);

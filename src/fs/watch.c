@@ -27,6 +27,7 @@
 
 #include "imapfs/imap_pool.h"
 #include "imapfs/log.h"
+#include "imapfs/net.h"
 
 #include "fs_int.h"
 
@@ -99,7 +100,15 @@ static void fs_watch_sleep(struct fs_watcher *wr, int ms)
 
 static void fs_watch_refresh(struct fs_watcher *wr, struct fs_mbox *m)
 {
-	int ret = fs_mbox_refresh(wr->w->fs, m);
+	struct fs *fs = wr->w->fs;
+	int ret;
+
+	/* One timeout in all, as for a request: a refresh that holds the
+	 * listing must end (readers wait for it), and the IDLE waits after
+	 * it have bounds of their own. */
+	net_set_thread_deadline(fs->cfg.timeout_ms > 0 ? net_now_ms() + fs->cfg.timeout_ms : 0);
+	ret = fs_mbox_refresh(fs, m);
+	net_set_thread_deadline(0);
 
 	log_debug(LOG_FS, "fs: watcher %u: %s changed, refreshed: %d", wr->id, m->raw, ret);
 }

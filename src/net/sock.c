@@ -1,6 +1,7 @@
 /* net: TCP connections with deadlines.  Sockets stay non-blocking for
  * their whole life so that no wait can exceed the timeout: every wait is a
- * poll() bounded by the connection's timeout. */
+ * poll() bounded by the connection's timeout, its deadline and the
+ * thread's. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -22,6 +23,29 @@ int64_t net_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The thread's deadline (net_set_thread_deadline): thread-local, so that
+ * a FUSE request's bound follows it into every connection it uses. */
+static _Thread_local int64_t net_thread_deadline_ms;
+
+void net_set_thread_deadline(int64_t deadline_ms)
+{
+	net_thread_deadline_ms = deadline_ms;
+}
+
+int64_t net_thread_deadline(void)
+{
+	return net_thread_deadline_ms;
+}
+
+int64_t net_deadline_min(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
 }
 
 /* Polls fd until deadline (monotonic ms), restarting after signals with
@@ -47,11 +71,9 @@ static int net_poll_until(int fd, short events, int64_t deadline)
 
 int net_wait(struct net_conn *c, short events)
 {
-	int64_t until = net_now_ms() + c->timeout_ms;
+	int64_t until = net_deadline_min(net_now_ms() + c->timeout_ms, c->deadline_ms);
 
-	if (c->deadline_ms != 0 && c->deadline_ms < until)
-		until = c->deadline_ms;
-	return net_poll_until(c->fd, events, until);
+	return net_poll_until(c->fd, events, net_deadline_min(until, net_thread_deadline_ms));
 }
 
 void net_set_deadline(struct net_conn *c, int64_t deadline_ms)
@@ -146,7 +168,7 @@ int net_connect(const char *host, const char *port, int timeout_ms, struct net_c
 	 * equal share of what is left, so that one black-holed address (an
 	 * IPv6 route that goes nowhere) cannot use up the time the next one
 	 * needs; a refusal moves on at once. */
-	int64_t deadline = net_now_ms() + timeout_ms;
+	int64_t deadline = net_deadline_min(net_now_ms() + timeout_ms, net_thread_deadline_ms);
 	size_t i = 0;
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next, i++) {
 		int64_t left = deadline - net_now_ms();
@@ -244,6 +266,14 @@ int net_poll_in(struct net_conn *c, int wake_fd, int timeout_ms)
 
 	if (c->ssl && net_tls_pending(c))
 		return 1;
+	if (net_thread_deadline_ms != 0) {
+		int64_t left = net_thread_deadline_ms - net_now_ms();
+
+		if (left <= 0)
+			return 0;
+		if (timeout_ms < 0 || left < timeout_ms)
+			timeout_ms = (int)(left > 0x7fffffff ? 0x7fffffff : left);
+	}
 	do
 		n = poll(pf, wake_fd >= 0 ? 2 : 1, timeout_ms);
 	while (n < 0 && errno == EINTR);

@@ -22,6 +22,10 @@ Modes, switched with set_mode() from any thread:
     stall     server->client literals ({N} and ~{N}) pass only their first
               stall_bytes bytes; then that connection holds, both ways,
               until the mode changes (it then carries on)
+    trickle   server->client bytes pass trickle_piece at a time,
+              trickle_gap seconds apart, on every connection: a server
+              that never goes quiet for as long as the client's timeout,
+              yet takes far longer than it to say anything whole
 
 Random faults (fault_plan()): a list of (gap, kind); the proxy counts the
 server->client bytes it forwards (over all connections) and, gap bytes
@@ -58,7 +62,7 @@ import struct
 import threading
 import time
 
-MODES = ("forward", "silent", "refuse", "stall")
+MODES = ("forward", "silent", "refuse", "stall", "trickle")
 KINDS = ("cut", "silence", "slow")
 # The end of a server line that announces a literal: {N} or ~{N} (BINARY).
 _LITERAL_RE = re.compile(rb"\{(\d+)\}\r?\n$")
@@ -124,12 +128,14 @@ class OutageProxy:
     trusts; target: where the plaintext server listens."""
 
     def __init__(self, cert, key, target_port, target_host="127.0.0.1", host="127.0.0.2", port=0,
-                 stall_bytes=64, slow_seconds=1.2, slow_piece=256, slow_gap=0.3):
+                 stall_bytes=64, slow_seconds=1.2, slow_piece=256, slow_gap=0.3,
+                 trickle_piece=8, trickle_gap=0.5):
         self.cert, self.key = cert, key
         self.target = (target_host, target_port)
         self.host, self.port = host, port
         self.stall_bytes = stall_bytes
         self.slow_seconds, self.slow_piece, self.slow_gap = slow_seconds, slow_piece, slow_gap
+        self.trickle_piece, self.trickle_gap = trickle_piece, trickle_gap
         self.stats = collections.Counter()  # protected by _lock
         self.fired = []  # protected by _lock: (kind, cid, offset)
         self._lock = threading.Lock()
@@ -298,7 +304,7 @@ class OutageProxy:
             loop.create_task(self._serve(conn))
 
     def _open_now(self, conn):
-        return conn.dead or self._mode in ("forward", "stall")
+        return conn.dead or self._mode in ("forward", "stall", "trickle")
 
     async def _serve(self, conn):
         loop = asyncio.get_running_loop()
@@ -367,6 +373,10 @@ class OutageProxy:
                 slow = time.monotonic() < conn.slow_until
                 if slow:
                     n = min(n, self.slow_piece)
+                trickle = self._mode == "trickle"
+                if trickle:
+                    n = min(n, self.trickle_piece)
+                    self._count("trickled pieces")
                 if self._next_at is not None:
                     n = min(n, self._next_at[0] - self._counted)
                 piece = data[pos:pos + n]
@@ -379,6 +389,8 @@ class OutageProxy:
                     self._fault(conn)
                 if slow and not conn.dead:
                     await asyncio.sleep(self.slow_gap)
+                elif trickle and not conn.dead:
+                    await asyncio.sleep(self.trickle_gap)
         # The server closed (after LOGOUT or BYE): the client learns it
         # when the mode lets anything through.
         await self._until(lambda: self._may_pass(conn))

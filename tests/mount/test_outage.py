@@ -6,9 +6,11 @@ time, checked against an independent client (imaplib, straight to Dovecot).
 1. Deadlines.  With -o timeout=3, workers open, read, list, stat and
    getxattr cached and uncached content while the server is, in turn,
    silent (accepts, never answers, not even TLS), refusing (every
-   connection reset) and stalled mid-literal (each server literal stops
-   after 64 bytes).  No system call may take longer than timeout + 1 s,
-   and statfs (df) never waits on the network (well under a second).
+   connection reset), stalled mid-literal (each server literal stops
+   after 64 bytes) and trickling (8 bytes every 0.5 s: never quiet for a
+   whole timeout, never done within one).  No system call may take
+   longer than timeout + 1 s, and statfs (df) never waits on the network
+   (well under a second).
 2. Offline.  During each outage, cached messages read byte-identical to
    the oracle (the page cache dropped before every read, so imapfs's own
    cache answers), listings list exactly what the server held, uncached
@@ -99,7 +101,7 @@ CRASHY = r"sanitizer|assert|segv|abort\b|bug|panic|leak"
 # The data: Off/* for points 1, 2 and 4, Tree/* (500 messages) for 3.
 OFF_CACHED, OFF_UNCACHED = "Off/cached", "Off/uncached"
 OFF_MSGS = 24  # in each of them; Off/rec-KIND hold one each
-KINDS = ("silent", "refuse", "stall")
+KINDS = ("silent", "refuse", "stall", "trickle")
 TREE = {"Tree/a": 100, "Tree/b": 100, "Tree/c": 100, "Tree/c/d": 100, "Tree/c/e": 100}
 
 OFF_DIRS = {"cached", "uncached"} | {f"rec-{k}" for k in KINDS}
@@ -466,6 +468,8 @@ class OutageTest(TimedTestCase):
             self.assertGreater(stats["refused"] + stats["reset"], 0, ctx)
         if kind == "stall":
             self.assertGreater(stats["stalled literals"], 0, ctx)
+        if kind == "trickle":
+            self.assertGreater(stats["trickled pieces"], 0, ctx)
         self.assertEqual(hung, 0, f"{kind}: a worker still waits {SYSCALL_BOUND + 5} s after the outage phase")
         for c in ("cached", "uncached"):
             self.assertLessEqual(row["longest"][c], SYSCALL_BOUND, f"{c} syscall too long; {ctx}")
@@ -497,6 +501,13 @@ class OutageTest(TimedTestCase):
     def test_3_stall(self):
         """Every server literal stops after 64 bytes."""
         self.outage("stall")
+
+    @limit(90)
+    def test_3b_trickle(self):
+        """The server answers 8 bytes every 0.5 s: no single wait ever
+        reaches the timeout, so only a deadline for the whole request
+        keeps each system call within it."""
+        self.outage("trickle")
 
     # --- point 4 ------------------------------------------------------------
     def crawl(self, tim, by_path, res):
