@@ -48,8 +48,11 @@
 #include "fs_int.h"
 
 #define FS_STAGE_SETTLE_US (2 * G_USEC_PER_SEC)
-/* After a failure that may pass (server away), wait this long. */
-#define FS_STAGE_RETRY_US (30 * G_USEC_PER_SEC)
+/* After a failure that may pass (server away), wait this long, doubled
+ * after each further failure up to the most: a short outage delays an
+ * append by seconds, a long one costs a failed attempt a minute. */
+#define FS_STAGE_RETRY_US (2 * G_USEC_PER_SEC)
+#define FS_STAGE_RETRY_MAX_US (60 * G_USEC_PER_SEC)
 #define FS_STAGE_GROUP "staged"
 
 enum fs_stage_state {
@@ -64,6 +67,7 @@ struct fs_staged {
 	enum fs_stage_state state;
 	gint64 touched_us; /* monotonic time of the last change */
 	gint64 retry_us;   /* not before this (after a failure) */
+	unsigned failures; /* in a row, for the back-off */
 	bool refused;	   /* permanent failure: kept, not retried this mount */
 	/* An APPEND may have happened (meta says so): look before. */
 	uint32_t pending_uidvalidity, pending_uidnext;
@@ -745,10 +749,19 @@ static int stage_run(struct fs *fs, struct fs_node *n)
 		n->staged->refused = true;
 		n->staged->state = STAGE_WRITING;
 		break;
-	case STAGE_FAILED:
-		n->staged->state = STAGE_WRITING;
-		n->staged->retry_us = g_get_monotonic_time() + FS_STAGE_RETRY_US;
+	case STAGE_FAILED: {
+		struct fs_staged *sg = n->staged;
+		gint64 wait_us = FS_STAGE_RETRY_US;
+
+		for (unsigned i = 0; i < sg->failures && wait_us < FS_STAGE_RETRY_MAX_US; i++)
+			wait_us *= 2;
+		if (wait_us > FS_STAGE_RETRY_MAX_US)
+			wait_us = FS_STAGE_RETRY_MAX_US;
+		sg->failures++;
+		sg->state = STAGE_WRITING;
+		sg->retry_us = g_get_monotonic_time() + wait_us;
 		break;
+	}
 	}
 	n->nlookup--; /* the hold taken above; n may go now */
 	fs_inode_maybe_free(fs, n);

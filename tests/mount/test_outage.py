@@ -88,6 +88,9 @@ POOL_BACKOFF = 2  # include/imapfs/imap_pool.h
 # From the restore until an uncached read succeeds: the back-off, one
 # network wait that began just before the restore, and a second.
 RECOVERY_BOUND = POOL_BACKOFF + TIMEOUT + 1
+# After an outage of a few seconds a staged message goes within its next
+# retry (2, 4, 8 s ... after each failure) plus the pool's back-off.
+STAGED_BOUND = 8 + POOL_BACKOFF + TIMEOUT
 PHASE = 11  # seconds of each outage: a 10 s old listing is refreshed in it
 FAULT_TIMEOUT = 2  # -o timeout for point 3: a silence costs 2 s
 FAULTS = 200
@@ -684,6 +687,55 @@ class OutageTest(TimedTestCase):
         self.assertGreater(errs["EIO"], 0)
         self.assertLessEqual(tim.max("one"), SYSCALL_BOUND, f"{tim.worst}")
         self.assertEqual(crash_lines(m), [])
+
+    # --- pending work resumes (point 2) ------------------------------------
+    @limit(90)
+    def test_7_staged_append_resumes(self):
+        """A message copied in while the server refuses every connection
+        is staged (the copy succeeds, nothing is lost), and appended by
+        itself, exactly once and byte-identical, within a few seconds of
+        the server's return: no remount, no second copy."""
+        box = "INBOX"
+        token = f"staged-during-outage-{os.getpid()}"
+        raw = (f"From: a@example.org\r\nTo: b@example.org\r\nSubject: {token}\r\n"
+               f"Message-ID: <{token}@example.org>\r\nDate: Mon, 1 Jun 2020 10:00:00 +0000\r\n\r\n"
+               "written while the server was away\r\n").encode()
+
+        def on_server():
+            m = _dc.imap_client(USER, timeout=30)
+            try:
+                oracle.select(m, box)
+                typ, data = m.uid("SEARCH", None, "HEADER", "Message-ID", f"<{token}@example.org>")
+                uids = data[0].split() if typ == "OK" and data and data[0] else []
+                return [oracle.fetch_bodies(m, box, u.decode())[int(u)] for u in uids]
+            finally:
+                m.logout()
+
+        self.wait_server()
+        self.proxy.set_mode("refuse")
+        path = self.mount.path(box, "restored.eml")
+        with open(path, "wb") as f:  # creating and writing are local
+            f.write(raw)
+        time.sleep(2 + 2 * POOL_BACKOFF + 1)  # settled, tried, failed, tried again
+        self.assertEqual(on_server(), [], "appended while the server refused every connection")
+        self.assertTrue(os.path.exists(path), "the staged message vanished during the outage")
+        stats, _ = self.proxy.snapshot()
+        self.assertGreater(stats["refused"] + stats["reset"], 0)
+        self.proxy.set_mode("forward")
+        t0 = time.monotonic()
+        got = []
+        while time.monotonic() - t0 < 30 and not got:
+            time.sleep(0.2)
+            got = on_server()
+        took = time.monotonic() - t0
+        time.sleep(1)  # a second append would show by now
+        got = on_server()
+        FIG["staged append after outage"] = {"seconds": round(took, 2), "copies": len(got)}
+        _log(f"staged append after the outage: {took:.2f} s, {len(got)} copies")
+        self.assertEqual(len(got), 1, "the staged message must be appended exactly once")
+        self.assertEqual(got[0], raw)
+        self.assertLessEqual(took, STAGED_BOUND, "the staged message waited too long after the server came back")
+        self.assertEqual(crash_lines(self.mount), [])
 
 
 # --- point 3: random faults under cp -r, rsync -a, tar c --------------------------------------
