@@ -76,7 +76,12 @@ struct imap_conn;
  * (OAUTHBEARER: "AQ==") or an empty line (XOAUTH2), and then NO.  On such
  * a refusal (or any NO but [UNAVAILABLE], [INUSE], [LIMIT]) a fresh token
  * is asked for once (oauth_token with refused set) and the login tried
- * again on the same connection; a second refusal is -EACCES. */
+ * again on the same connection.  A server that hangs up on a token
+ * instead (an untagged BYE, a close or a reset before the tagged reply,
+ * challenge or not) gets the same fresh token on one new connection.  A
+ * second refusal, or a hang-up on the fresh token, is -EACCES; the token
+ * is renewed at most once and the connection made at most twice per
+ * open, all within one timeout_ms from the call. */
 int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err,
 		   size_t errlen);
 

@@ -24,7 +24,11 @@ void imap_pool_free(struct imap_pool **p);
 /* Checks a connection out, preferring an idle one with mailbox (raw name,
  * may be NULL) selected; opens a new one while fewer than max exist; else
  * waits for one to come back.  A connection idle for a minute or more is
- * first checked with NOOP and replaced if it died.  Returns 0 or the
+ * first checked with NOOP and replaced if it died; so is every idle one
+ * after another connection was found dead (closed or BYE, not a timeout,
+ * at a get or a put): a server that ends one session often ends them all
+ * (a restart, an expired OAuth token), and a caller that retries on a
+ * second connection must not get another dead one.  Returns 0 or the
  * -errno of a failed open (its reason is logged); for 2 s after a failed
  * open, gets that would have to open one fail at once with that -errno
  * rather than each waiting out the timeout against a server that is down.

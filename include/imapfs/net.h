@@ -12,15 +12,16 @@ struct net_conn;
 
 /* Resolves host (a name or an IPv4/IPv6 literal without brackets) and
  * connects to host:port, trying every address in turn, waiting at most
- * timeout_ms in all; the same bound applies later to every single wait in
- * net_read/net_write/net_start_tls.  Returns 0, or -errno with a one-line
- * reason in err:
+ * timeout_ms in all and not past deadline_ms (0: none); the same bound
+ * applies later to every single wait in net_read/net_write/net_start_tls,
+ * and the deadline stays set as by net_set_deadline.  Returns 0, or
+ * -errno with a one-line reason in err:
  *   -EHOSTUNREACH "cannot resolve host H: <resolver error>"
  *   -ECONNREFUSED "connection to H port P refused"
  *   -ETIMEDOUT    "connection to H port P timed out after N s"
  *   other -errno  "cannot connect to H port P: <strerror>" */
-int net_connect(const char *host, const char *port, int timeout_ms, struct net_conn **conn_r,
-		char *err, size_t errlen);
+int net_connect(const char *host, const char *port, int timeout_ms, int64_t deadline_ms,
+		struct net_conn **conn_r, char *err, size_t errlen);
 
 /* TLS handshake on an open connection: TLS >= 1.2, SNI when host is a name,
  * peer verification against cafile (PEM, or the system store when NULL)

@@ -93,17 +93,21 @@ static int auth_password(struct imap_conn *c, const struct imap_conn_opts *o)
 
 /* ---- OAuth 2.0 ---- */
 
-/* One AUTHENTICATE with token; *refused_r as auth_outcome. */
+/* One AUTHENTICATE with token; *refused_r as auth_outcome.  *dropped_r:
+ * the server hung up (BYE, close, reset) after the token was sent and
+ * before completing the command, which is how some refuse a token
+ * (Office 365 closes; others say BYE). */
 static int auth_oauth_once(struct imap_conn *c, const struct imap_conn_opts *o, const char *port,
-			   bool bearer, const char *token, bool *refused_r)
+			   bool bearer, const char *token, bool *refused_r, bool *dropped_r)
 {
 	struct imap_conn_cmd cmd;
 	struct imap_resp *done = NULL;
 	char *b64 = NULL, status[64], why[128] = "";
-	bool ir = imap_conn_has_cap(c, "SASL-IR");
+	bool ir = imap_conn_has_cap(c, "SASL-IR"), sent;
 	int rc;
 
 	*refused_r = false;
+	*dropped_r = false;
 	rc = bearer ? imap_sasl_oauthbearer(o->user, c->host, port, token, &b64)
 		    : imap_sasl_xoauth2(o->user, token, &b64);
 	if (rc < 0) {
@@ -128,6 +132,8 @@ static int auth_oauth_once(struct imap_conn *c, const struct imap_conn_opts *o, 
 	 * then completes with NO.  XOAUTH2 answers with an empty line. */
 	imap_conn_cmd_cont(&cmd, bearer ? "AQ==" : "");
 	rc = imap_conn_run(c, &cmd, NULL, NULL, NULL, &done);
+	/* Without SASL-IR the token goes in the answer to the first "+". */
+	sent = ir || cmd.conts > 0;
 	if (cmd.conts > (ir ? 0u : 1u)) {
 		if (imap_sasl_error_status(cmd.cont_text, status, sizeof(status)))
 			snprintf(why, sizeof(why), "token refused (%s): ", status);
@@ -135,16 +141,41 @@ static int auth_oauth_once(struct imap_conn *c, const struct imap_conn_opts *o, 
 			snprintf(why, sizeof(why), "token refused: ");
 	}
 	imap_conn_cmd_clear(&cmd);
-	rc = auth_outcome(c, o, rc, done, why, refused_r);
+	if (rc < 0 && !done && sent && c->broken && !c->timed_out &&
+	    (rc == -ECONNRESET || rc == -EPIPE)) {
+		char text[sizeof(c->err)];
+
+		snprintf(text, sizeof(text), "%s", c->err);
+		imap_conn_set_error(c, "authentication failed for %s at %s: %s%s", o->user, c->host,
+				    why, text);
+		*dropped_r = true;
+	} else {
+		rc = auth_outcome(c, o, rc, done, why, refused_r);
+	}
 	imap_resp_free(&done);
 	imap_sasl_free(&b64);
 	return rc;
 }
 
-static int auth_oauth(struct imap_conn *c, const struct imap_conn_opts *o, const char *port)
+/* The login failed again after a fresh token: says so after the reason. */
+static int auth_oauth_refused_too(struct imap_conn *c)
+{
+	char first[sizeof(c->err)];
+
+	snprintf(first, sizeof(first), "%s", c->err);
+	imap_conn_set_error(c, "%s (a fresh token from oauth_command was refused too)", first);
+	return -EACCES;
+}
+
+/* A token refused by a NO costs one fresh token and one retry on the same
+ * connection; a token the server hung up on costs one fresh token and one
+ * new connection (l->reconnect, done by imap_conn_open).  Either happens
+ * once per open: l->renewed. */
+static int auth_oauth(struct imap_conn *c, const struct imap_conn_opts *o, const char *port,
+		      struct imap_login *l)
 {
 	char *token = NULL, *fresh = NULL, err[256] = "";
-	bool bearer, refused = false;
+	bool bearer, refused = false, dropped = false;
 	int rc;
 
 	if (imap_conn_has_cap(c, "AUTH=OAUTHBEARER")) {
@@ -163,28 +194,36 @@ static int auth_oauth(struct imap_conn *c, const struct imap_conn_opts *o, const
 		imap_conn_set_error(c, "%s", err);
 		return rc;
 	}
-	rc = auth_oauth_once(c, o, port, bearer, token, &refused);
-	if (rc < 0 && refused && !c->broken) {
-		/* Tokens expire (an hour is usual): one fresh token. */
-		log_debug(LOG_NET, "[%u] token refused: asking oauth_command for a fresh one",
-			  c->id);
-		rc = o->oauth_token(o->oauth_arg, token, &fresh, err, sizeof(err));
-		if (rc < 0) {
-			imap_conn_set_error(c,
-					    "authentication failed for %s at %s: token refused, "
-					    "and then %s",
-					    o->user, c->host, err);
-			rc = -EACCES;
-			goto out;
-		}
-		rc = auth_oauth_once(c, o, port, bearer, fresh, &refused);
-		if (rc < 0 && refused) {
-			char first[sizeof(c->err)];
+	rc = auth_oauth_once(c, o, port, bearer, token, &refused, &dropped);
+	if (rc == 0 || !(refused || dropped))
+		goto out;
+	if (l->renewed) {
+		/* This token is the fresh one already (a new connection's). */
+		rc = auth_oauth_refused_too(c);
+		goto out;
+	}
+	/* Tokens expire (an hour is usual): one fresh token. */
+	log_debug(LOG_NET, "[%u] %s: asking oauth_command for a fresh token", c->id,
+		  dropped ? "the server hung up on the token" : "token refused");
+	l->renewed = true;
+	rc = o->oauth_token(o->oauth_arg, token, &fresh, err, sizeof(err));
+	if (rc < 0) {
+		char first[sizeof(c->err)];
 
-			snprintf(first, sizeof(first), "%s", c->err);
-			imap_conn_set_error(
-			    c, "%s (a fresh token from oauth_command was refused too)", first);
-		}
+		snprintf(first, sizeof(first), "%s", c->err);
+		imap_conn_set_error(c, "%s, and then %s", first, err);
+		rc = -EACCES;
+		goto out;
+	}
+	if (!dropped)
+		rc = auth_oauth_once(c, o, port, bearer, fresh, &refused, &dropped);
+	if (dropped && !l->reconnected) {
+		/* imap_conn_open logs in with the fresh token on a new
+		 * connection (the secret_token keeps it). */
+		l->reconnect = true;
+		rc = -ECONNRESET;
+	} else if (rc < 0 && (refused || dropped)) {
+		rc = auth_oauth_refused_too(c);
 	}
 out:
 	imap_sasl_free(&fresh);
@@ -192,7 +231,8 @@ out:
 	return rc;
 }
 
-int imap_conn_login(struct imap_conn *c, const struct imap_conn_opts *o, const char *port)
+int imap_conn_login(struct imap_conn *c, const struct imap_conn_opts *o, const char *port,
+		    struct imap_login *l)
 {
-	return o->oauth_token ? auth_oauth(c, o, port) : auth_password(c, o);
+	return o->oauth_token ? auth_oauth(c, o, port, l) : auth_password(c, o);
 }

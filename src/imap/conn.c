@@ -952,16 +952,20 @@ static int conn_starttls(struct imap_conn *c, const struct imap_conn_opts *o)
 	return 0;
 }
 
-int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err, size_t errlen)
+/* One connection of imap_conn_open: connect, secure, log in, all before
+ * deadline.  On failure *c_r is still set (broken, its reason in err) for
+ * the caller to close. */
+static int conn_open_once(const struct imap_conn_opts *o, const char *port, int64_t deadline,
+			  struct imap_login *l, struct imap_conn **c_r)
 {
 	struct imap_conn *c;
 	bool preauth = false;
 	int rc;
 
-	*c_r = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();
+	*c_r = c;
 	c->id = atomic_fetch_add(&conn_next_id, 1) + 1;
 	c->host = strdup(o->host);
 	c->user = strdup(o->user ? o->user : "");
@@ -969,16 +973,12 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 	if (!c->host || !c->user || !c->parser)
 		abort();
 
-	const char *port = o->port ? o->port : o->implicit_tls ? "993" : "143";
-	int64_t started = net_now_ms();
-
-	rc = net_connect(o->host, port, o->timeout_ms, &c->net, c->err, sizeof(c->err));
-	if (rc < 0)
-		goto fail;
 	/* Connect, TLS, greeting, login: one timeout in all, so that a
 	 * server answering each step late cannot hold a request for several
 	 * (SPEC §5). */
-	net_set_deadline(c->net, started + o->timeout_ms);
+	rc = net_connect(o->host, port, o->timeout_ms, deadline, &c->net, c->err, sizeof(c->err));
+	if (rc < 0)
+		goto fail;
 	if (o->implicit_tls) {
 		rc = net_start_tls(c->net, o->host, o->cafile, c->err, sizeof(c->err));
 		if (rc < 0)
@@ -1016,7 +1016,7 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 			goto fail;
 		}
 		unsigned gen = c->caps_gen;
-		rc = imap_conn_login(c, o, port);
+		rc = imap_conn_login(c, o, port, l);
 		if (rc < 0)
 			goto fail;
 		/* Capabilities change with login; without a fresh list in the
@@ -1030,15 +1030,42 @@ int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char 
 	}
 	net_set_deadline(c->net, 0);
 	log_debug(LOG_NET, "[%u] logged in to %s as %s", c->id, c->host, c->user);
-	*c_r = c;
 	return 0;
 fail:
 	if (!c->err[0])
 		imap_conn_set_error(c, "connection to %s failed: %s", c->host, strerror(-rc));
-	conn_copy_error(c, err, errlen);
 	conn_break(c);
-	imap_conn_close(&c);
 	return rc;
+}
+
+int imap_conn_open(const struct imap_conn_opts *o, struct imap_conn **c_r, char *err, size_t errlen)
+{
+	const char *port = o->port ? o->port : o->implicit_tls ? "993" : "143";
+	int64_t deadline = net_now_ms() + o->timeout_ms;
+	struct imap_login l = {0};
+	struct imap_conn *c = NULL;
+	int rc;
+
+	*c_r = NULL;
+	rc = conn_open_once(o, port, deadline, &l, &c);
+	if (rc < 0 && l.reconnect && net_now_ms() < deadline) {
+		/* The server hung up on a token instead of refusing it with a
+		 * NO (Office 365 closes, others say BYE): once more, on a new
+		 * connection, with the fresh token auth.c asked for already;
+		 * still within the one timeout. */
+		log_debug(LOG_NET, "[%u] %s; reconnecting to log in with a fresh token", c->id,
+			  c->err);
+		imap_conn_close(&c);
+		l.reconnected = true;
+		rc = conn_open_once(o, port, deadline, &l, &c);
+	}
+	if (rc < 0) {
+		conn_copy_error(c, err, errlen);
+		imap_conn_close(&c);
+		return rc;
+	}
+	*c_r = c;
+	return 0;
 }
 
 void imap_conn_close(struct imap_conn **cp)

@@ -145,10 +145,23 @@ bool imap_conn_buffered(const struct imap_conn *c);
 int imap_conn_tagged_done(struct imap_conn *c, const char *tag, const char *verb,
 			  const struct imap_resp *r);
 
+/* What one imap_conn_open knows about logging in with OAuth across its
+ * connections (at most two): it asks oauth_command for a fresh token at
+ * most once, and reconnects at most once. */
+struct imap_login {
+	bool renewed;	  /* a fresh token was asked for (oauth_token, refused set) */
+	bool reconnected; /* this is the open's second connection */
+	/* Set by imap_conn_login: the server hung up after we sent a token
+	 * it had not accepted, and a fresh token is kept: worth a new
+	 * connection (only when not reconnected already). */
+	bool reconnect;
+};
+
 /* auth.c: logs in with o's credentials, by the best mechanism the
  * capabilities offer (see imap_conn_open for the errors); port is the
  * one connected to (OAUTHBEARER names it). */
-int imap_conn_login(struct imap_conn *c, const struct imap_conn_opts *o, const char *port);
+int imap_conn_login(struct imap_conn *c, const struct imap_conn_opts *o, const char *port,
+		    struct imap_login *l);
 
 /* Formats c->err. */
 void imap_conn_set_error(struct imap_conn *c, const char *fmt, ...)

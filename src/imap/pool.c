@@ -27,6 +27,13 @@
 struct pool_idle {
 	struct imap_conn *c;
 	int64_t since_ms;
+	/* Another connection was found dead (not timed out) since this one
+	 * came back: a server that ends one session often ends them all (a
+	 * restart; Office 365 when the OAuth token expires), so this one is
+	 * checked with NOOP before it is handed out, however young.  Else a
+	 * request that met a dead connection and retries on another (fs:
+	 * fs_conn_retryable) could get one more dead one and fail. */
+	bool suspect;
 };
 
 struct imap_pool {
@@ -144,6 +151,14 @@ static struct pool_idle pool_take_idle(struct imap_pool *p, const char *mailbox)
 	return e;
 }
 
+/* A connection was found dead without a timeout: every idle one may be
+ * too.  Called with the lock held. */
+static void pool_suspect_idle(struct imap_pool *p)
+{
+	for (unsigned i = 0; i < p->nidle; i++)
+		p->idle[i].suspect = true;
+}
+
 /* Gives up a connection slot; called with the lock held.  Every waiter
  * looks again (as at imap_pool_put): one woken alone may fail at once
  * (the back-off) and leave the slot to nobody, the others asleep. */
@@ -179,7 +194,7 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 		if (p->nidle > 0) {
 			struct pool_idle e = pool_take_idle(p, mailbox);
 			pthread_mutex_unlock(&p->lock);
-			if (net_now_ms() - e.since_ms >= POOL_CHECK_IDLE_MS &&
+			if ((e.suspect || net_now_ms() - e.since_ms >= POOL_CHECK_IDLE_MS) &&
 			    imap_conn_noop(e.c) < 0 && imap_conn_is_broken(e.c)) {
 				bool timed_out = imap_conn_timed_out(e.c);
 
@@ -189,6 +204,8 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 				pthread_mutex_lock(&p->lock);
 				if (timed_out)
 					p->timeouts++;
+				else
+					pool_suspect_idle(p);
 				pool_release_slot(p);
 				continue;
 			}
@@ -301,6 +318,8 @@ void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
 		pthread_mutex_lock(&p->lock);
 		if (timed_out)
 			p->timeouts++;
+		else
+			pool_suspect_idle(p);
 		pool_release_slot(p);
 		pthread_mutex_unlock(&p->lock);
 		return;
@@ -315,6 +334,7 @@ void imap_pool_put(struct imap_pool *p, struct imap_conn *c)
 	}
 	p->idle[p->nidle].c = c;
 	p->idle[p->nidle].since_ms = net_now_ms();
+	p->idle[p->nidle].suspect = false;
 	p->nidle++;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);

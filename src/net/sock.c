@@ -133,8 +133,8 @@ fail:
 	return rc;
 }
 
-int net_connect(const char *host, const char *port, int timeout_ms, struct net_conn **conn_r,
-		char *err, size_t errlen)
+int net_connect(const char *host, const char *port, int timeout_ms, int64_t deadline_ms,
+		struct net_conn **conn_r, char *err, size_t errlen)
 {
 	struct addrinfo hints = {
 	    .ai_family = AF_UNSPEC,
@@ -164,11 +164,13 @@ int net_connect(const char *host, const char *port, int timeout_ms, struct net_c
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
 		naddr++;
 
-	/* The whole connect is bounded by timeout_ms.  Each address gets an
-	 * equal share of what is left, so that one black-holed address (an
-	 * IPv6 route that goes nowhere) cannot use up the time the next one
-	 * needs; a refusal moves on at once. */
-	int64_t deadline = net_deadline_min(net_now_ms() + timeout_ms, net_thread_deadline_ms);
+	/* The whole connect is bounded by timeout_ms (and deadline_ms, and
+	 * the thread's).  Each address gets an equal share of what is left,
+	 * so that one black-holed address (an IPv6 route that goes nowhere)
+	 * cannot use up the time the next one needs; a refusal moves on at
+	 * once. */
+	int64_t deadline = net_deadline_min(net_now_ms() + timeout_ms,
+					    net_deadline_min(deadline_ms, net_thread_deadline_ms));
 	size_t i = 0;
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next, i++) {
 		int64_t left = deadline - net_now_ms();
@@ -187,6 +189,8 @@ int net_connect(const char *host, const char *port, int timeout_ms, struct net_c
 		if (rc == -ECONNREFUSED) {
 			snprintf(err, errlen, "connection to %s port %s refused", host, port);
 		} else if (rc == -ETIMEDOUT) {
+			/* Past deadline_ms too, the timeout is what ran out (the
+			 * one of a whole open, imap_conn_open). */
 			net_fmt_timeout(timeout_ms, tbuf, sizeof(tbuf));
 			snprintf(err, errlen, "connection to %s port %s timed out after %s", host,
 				 port, tbuf);
@@ -207,6 +211,7 @@ int net_connect(const char *host, const char *port, int timeout_ms, struct net_c
 		abort();
 	c->fd = fd;
 	c->timeout_ms = timeout_ms;
+	c->deadline_ms = deadline_ms;
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	*conn_r = c;
 	if (errlen)

@@ -4,12 +4,15 @@
 Usage: fakeserver.py [--cert PEM --key PEM] [--wait S] TRANSCRIPT
 
 Listens on 127.0.0.1 on a free port, prints the port number on stdout, serves
-exactly ONE connection by following TRANSCRIPT, and exits 0 if the client
+ONE connection by following TRANSCRIPT (or, with ACCEPT, one after the other
+in order), and exits 0 if the client
 honoured the whole transcript, or 1 with a message naming the transcript line
 that was not honoured.  A log of the conversation goes to stderr.  When its
 stdin reaches end of file before a client connected (run_transcript.py closes
 it once the client program has exited), it stops waiting: that is a failure
-unless the transcript says NO-CONNECT-OK.  (Only with --stdin-eof.)
+unless the transcript says NO-CONNECT-OK; a connection beyond those the
+transcript has, made before that end of file, is a failure too.  (Only
+with --stdin-eof.)
 
 Transcript format: one action per line, executed in order.  Blank lines and
 lines starting with '#' are ignored (run_transcript.py reads its "# key:"
@@ -78,6 +81,14 @@ actions send to it.
                      must be last
   NO-CONNECT-OK      (anywhere) the client may also never connect at all, for
                      clients that refuse bad input before connecting
+  ACCEPT             (top level only) the connection so far is over: it ends
+                     as a transcript does (EXPECT-EOF implied unless one of
+                     the final actions above ends it); then the client must
+                     connect again, and the actions after ACCEPT run on that
+                     new connection (fresh $TAG, no TLS until TLS).  For
+                     clients that reconnect by themselves.  The final
+                     actions must be last of their connection, not of the
+                     transcript.
 
 The end of the transcript implies EXPECT-EOF.  Once the client has closed,
 S actions are skipped, OPTIONAL blocks are skipped and any C action fails.
@@ -174,11 +185,13 @@ class Action:
 ARG_KINDS = ('S', 'S+', 'BEFORE-TLS', 'C', 'C~', 'C-B64', 'C-CMD', 'C-LITERAL')
 WORD_KINDS = ('NEST', 'DATA', 'SPLIT', 'PAUSE', 'BIG-LINE')
 BARE_KINDS = ('TLS', 'TLS-REJECTED', 'CLOSE', 'RESET', 'STALL', 'EXPECT-EOF',
-              'NO-CONNECT-OK', 'OPTIONAL', 'END')
+              'NO-CONNECT-OK', 'OPTIONAL', 'END', 'ACCEPT')
 FINAL_KINDS = ('TLS-REJECTED', 'CLOSE', 'RESET', 'STALL', 'EXPECT-EOF')
 
 
 def parse_transcript(path):
+    """The actions of each connection in turn (split at ACCEPT), and
+    whether NO-CONNECT-OK was given."""
     with open(path, encoding='utf-8') as f:
         lines = f.read().split('\n')
     top = []
@@ -206,6 +219,8 @@ def parse_transcript(path):
         if kind == 'NO-CONNECT-OK':
             no_connect_ok = True
             continue
+        if kind == 'ACCEPT' and len(stack) > 1:
+            raise ValueError('line %d: ACCEPT inside an OPTIONAL block' % n)
         if kind == 'OPTIONAL':
             if len(stack) > 1:
                 raise ValueError('line %d: OPTIONAL blocks do not nest' % n)
@@ -255,10 +270,20 @@ def parse_transcript(path):
         stack[-1].append(act)
     if len(stack) > 1:
         raise ValueError('OPTIONAL block not closed by END')
-    for i, act in enumerate(top):
-        if act.kind in FINAL_KINDS and i != len(top) - 1:
-            raise ValueError('line %d: %s must be the last action' % (act.lineno, act.kind))
-    return top, no_connect_ok
+    conns = [[]]
+    for act in top:
+        if act.kind == 'ACCEPT':
+            conns.append([])
+            conns[-1].append(act)  # where the connection starts, for messages
+        else:
+            conns[-1].append(act)
+    for actions in conns:
+        body = [a for a in actions if a.kind != 'ACCEPT']
+        for i, act in enumerate(body):
+            if act.kind in FINAL_KINDS and i != len(body) - 1:
+                raise ValueError('line %d: %s must be the last action of its connection' %
+                                 (act.lineno, act.kind))
+    return conns, no_connect_ok
 
 
 def parse_expected_args(text):
@@ -457,6 +482,7 @@ class Session:
 
     # ---------------------------------------------------------- actions
     def run(self, actions):
+        actions = [a for a in actions if a.kind != 'ACCEPT']
         for act in actions:
             self.step(act)
         if not actions or actions[-1].kind not in FINAL_KINDS:
@@ -654,7 +680,7 @@ def main():
     ap.add_argument('transcript')
     args = ap.parse_args()
     try:
-        actions, no_connect_ok = parse_transcript(args.transcript)
+        conns, no_connect_ok = parse_transcript(args.transcript)
     except (OSError, ValueError) as e:
         log('fakeserver: bad transcript: %s' % e)
         return 2
@@ -666,33 +692,55 @@ def main():
     args.port = lsock.getsockname()[1]
     print(args.port, flush=True)
 
-    deadline = time.monotonic() + args.wait
     watch = [lsock, sys.stdin] if args.stdin_eof else [lsock]
-    conn = None
-    while conn is None:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            log('FAIL: no client connected within %g s' % args.wait)
+    stdin_open = True
+    for i, actions in enumerate(conns):
+        where = '' if i == 0 else ' again (%r)' % actions[0]
+        deadline = time.monotonic() + args.wait
+        conn = None
+        while conn is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log('FAIL: no client connected%s within %g s' % (where, args.wait))
+                return 1
+            ready, _, _ = select.select(watch if stdin_open else [lsock], [], [], left)
+            if lsock in ready:
+                conn, _ = lsock.accept()
+            elif sys.stdin in ready:
+                if sys.stdin.buffer.read1(4096):
+                    continue
+                if i == 0 and no_connect_ok:
+                    log('OK: the client never connected (allowed by NO-CONNECT-OK)')
+                    return 0
+                # The client program exited: what it left in the backlog
+                # is all there will be.
+                stdin_open = False
+                ready, _, _ = select.select([lsock], [], [], 0)
+                if not ready:
+                    log('FAIL: the client exited without connecting%s' % where)
+                    return 1
+        if i > 0:
+            log('   (connection %d)' % (i + 1))
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sess = Session(conn, args)
+        try:
+            sess.run(actions)
+        except Fail as e:
+            log('FAIL: %s' % e)
             return 1
-        ready, _, _ = select.select(watch, [], [], left)
-        if lsock in ready:
-            conn, _ = lsock.accept()
-        elif sys.stdin in ready:
-            if sys.stdin.buffer.read1(4096):
-                continue
-            if no_connect_ok:
-                log('OK: the client never connected (allowed by NO-CONNECT-OK)')
-                return 0
-            log('FAIL: the client exited without connecting')
-            return 1
-    lsock.close()
-    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sess = Session(conn, args)
-    try:
-        sess.run(actions)
-    except Fail as e:
-        log('FAIL: %s' % e)
+    if args.stdin_eof and stdin_open:
+        # One connection more than the transcript has is a failure too (a
+        # client reconnecting for ever); it is known once the client exited.
+        deadline = time.monotonic() + args.wait
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([sys.stdin], [], [], deadline - time.monotonic())
+            if ready and not sys.stdin.buffer.read1(4096):
+                stdin_open = False
+                break
+    if not stdin_open and select.select([lsock], [], [], 0)[0]:
+        log('FAIL: the client connected once more than the transcript says')
         return 1
+    lsock.close()
     log('OK: transcript honoured')
     return 0
 

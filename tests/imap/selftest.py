@@ -189,6 +189,23 @@ def c_tls_then_eof(s):
     t.close()
 
 
+def c_reconnect(times, extra=False):
+    """NOOP on the first connection, then times more connections, each a
+    NOOP and close; with extra, one more that closes at once."""
+    def client(s):
+        port = s.getpeername()[1]
+        for i in range(times + 1):
+            if i:
+                s = socket.create_connection(('127.0.0.1', port), timeout=5)
+            assert recv_until(s, b'\r\n') == b'* OK hi\r\n'
+            s.sendall(b'x%d NOOP\r\n' % i)
+            assert recv_until(s, b'\r\n') == b'x%d OK done\r\n' % i
+            s.close()
+        if extra:
+            socket.create_connection(('127.0.0.1', port), timeout=5).close()
+    return client
+
+
 CASES = [
     Case('exact lines and $TAG', 'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\n', c_exact, True),
     Case('$PREVTAG answers the first of two pipelined commands',
@@ -226,6 +243,15 @@ CASES = [
     Case('TLS then EOF', 'TLS\nS: * OK tls\n', c_tls_then_eof, True),
     Case('never connecting fails', 'S: * OK hi\n', None, False, 'without connecting',
          stdin_eof=True),
+    Case('ACCEPT: the actions after it run on the next connection',
+         'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\nACCEPT\nS: * OK hi\nC: {TAG} NOOP\n'
+         'S: $TAG OK done\n', c_reconnect(1), True, stdin_eof=True),
+    Case('ACCEPT: a client that does not connect again fails',
+         'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\nACCEPT\nS: * OK hi\n', c_reconnect(0),
+         False, 'without connecting again', stdin_eof=True),
+    Case('a connection more than the transcript has fails',
+         'S: * OK hi\nC: {TAG} NOOP\nS: $TAG OK done\nACCEPT\nS: * OK hi\nC: {TAG} NOOP\n'
+         'S: $TAG OK done\n', c_reconnect(1, True), False, 'once more than', stdin_eof=True),
     Case('never connecting is fine with NO-CONNECT-OK', 'NO-CONNECT-OK\nS: * OK hi\n', None, True,
          stdin_eof=True),
 ]

@@ -6,7 +6,10 @@ a command that prints a different token at each run.  Proves that the
 mount logs in with the token, with no password anywhere; that a connection
 opened later (an IDLE watcher, pool connections), after the token was
 revoked, gets a fresh token by running the command again once, and that
-the connections after it reuse that token; that tokens never appear in
+the connections after it reuse that token; that when the server ends
+every session at once as the token expires (doveadm kick: BYE and close),
+the requests that meet the dead pooled connections still succeed, on new
+connections that log in with a fresh token; that tokens never appear in
 the -d trace; and that a mount whose tokens are all refused fails with
 one line and exit 1.
 
@@ -187,6 +190,84 @@ class OAuthTest(TimedTestCase):
         for tok in ("tok-1", "tok-2"):
             self.assertNotIn(tok, err)
         self.assertEqual(self.run_count(), 2)
+
+    def kick(self):
+        """Ends every session of USER as a server does when their token
+        expires (Office 365: "* BYE ... AccessTokenExpired"): doveadm kick
+        makes Dovecot's imap processes say BYE and close."""
+        r = subprocess.run(["doveadm", "-c", tm._server.conf, "kick", USER],
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.monotonic() + 10
+        while tm._server._imap_processes(USER) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(tm._server._imap_processes(USER), [])
+
+    def test_sessions_ended_at_token_expiry_cost_no_request(self):
+        # Messages never read before the sessions end, in mailboxes never
+        # listed: whatever is asked after it needs the server.
+        m = tm._server.imap_client(USER)
+        try:
+            for i in range(4):
+                m.create(f"Late{i}")
+                m.append(f"Late{i}", None, None,
+                         b"From: a@example.org\r\nSubject: late %d\r\n\r\nlate\r\n" % i)
+        finally:
+            m.logout()
+        _intro.set_valid("tok-1")
+        mt = Mount(USER, ["-d", "-o", f"oauth_command={self.cmd}", "-o", "watch=0",
+                          "-o", "connections=4",
+                          "-o", f"cache_dir={os.path.join(self.dir, 'cache')}"], password=False)
+        self.addCleanup(lambda: mt.kill() if mt in tm._live_mounts else None)
+        mark = tm._server.log_mark()
+        mt.start()
+        # Several pooled connections (watch=0: every login is the pool's),
+        # all idle well under the minute after which the pool checks one
+        # with NOOP before handing it out.
+        def read_box(box):
+            for n in os.listdir(mt.path(box)):
+                with open(mt.path(box, n), "rb") as f:
+                    f.read()
+
+        threads = [threading.Thread(target=read_box, args=(f"Box{i}",)) for i in range(3)]
+        threads += [threading.Thread(target=os.listdir, args=(mt.path("INBOX"),))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertGreaterEqual(len(self.logins(mark)), 2, "the pool opened only one connection")
+        self.assertEqual(self.run_count(), 1)
+
+        # The token expires: the server refuses it from now on and ends
+        # every session at once.
+        _intro.set_valid("tok-2")
+        self.kick()
+        mark = tm._server.log_mark()
+        errors = []
+
+        def use_box(box):
+            try:
+                names = os.listdir(mt.path(box))
+                if len(names) != 1:
+                    errors.append(f"{box}: {names}")
+                with open(mt.path(box, names[0]), "rb") as f:
+                    if b"late" not in f.read():
+                        errors.append(f"{box}: wrong bytes")
+            except OSError as e:
+                errors.append(f"{box}: {e}")
+
+        use_box("Late0")  # alone first: one request, every idle connection dead
+        threads = [threading.Thread(target=use_box, args=(f"Late{i}",)) for i in range(1, 4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [], mt.stderr()[-3000:])
+        self.assertEqual(self.run_count(), 2)
+        self.assertGreaterEqual(len(self.logins(mark)), 1)
+        self.assertEqual(mt.stop(), [])
+        for tok in ("tok-1", "tok-2"):
+            self.assertNotIn(tok, mt.stderr())
 
     def test_all_tokens_refused_fails_the_mount(self):
         _intro.set_valid()
