@@ -1151,6 +1151,10 @@ def print_table():
                  f"(bound {c['bound']:.1f} s), "
                  f"longest system call {c['syscall']:.2f} s; {c['ok']} heads right, {c['errors']} EIO, "
                  f"{c['wrong']} wrong, {c['unaccounted']} skipped; statfs max {c['statfs']:.3f} s")
+    r = FIG.get("staged append after outage")
+    if r:
+        L.append(f"staged append after a refusing outage: on the server {r['seconds']:.2f} s after the "
+                 f"restore, {r['copies']} copy (bound {STAGED_BOUND} s)")
     print("\n" + "\n".join(L), file=sys.stderr, flush=True)
 
 
