@@ -48,6 +48,9 @@ void buf_vappendf(struct buf *b, const char *fmt, va_list ap)
 		abort();
 	if ((size_t)n < sizeof(small)) {
 		buf_append(b, small, (size_t)n);
+		/* What was formatted may be a secret (a SASL response): no
+		 * copy is left on the stack. */
+		explicit_bzero(small, (size_t)n);
 	} else {
 		buf_reserve(b, (size_t)n);
 		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
