@@ -4,13 +4,16 @@
 Everything lives in one directory: the configuration, a self-signed
 certificate made at start time, the passwd file, base_dir, state_dir, the
 log and the users' Maildirs.  Nothing outside that directory is touched and
-nothing stays running after stop().
+nothing stays running after stop().  Processes are found as children of
+this instance's master, never by name, so that instances of suites running
+at the same time leave each other alone.
 
     with Dovecot(users={"alice": "secret"}) as dc:
         dc.imaps_port, dc.cafile, dc.imap_client("alice")
         mark = dc.log_mark()
         ...                                  # sessions log out
         dc.sessions_out(mark)                # [bytes sent per session]
+        with dc.stopped(): ...               # a server that hangs (SIGSTOP)
 
 Command line, for shell scripts (prints KEY=VALUE lines, shell-sourceable):
 
@@ -22,6 +25,7 @@ Python standard library only.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -154,6 +158,10 @@ class DovecotError(RuntimeError):
     pass
 
 
+class _PortTaken(DovecotError):
+    """Dovecot could not bind a port that free_port() found free."""
+
+
 class Dovecot:
     """One Dovecot instance.  root: the directory that holds it all (a new
     temporary directory when None, removed again by stop()).  users: name ->
@@ -244,6 +252,17 @@ class Dovecot:
                     raise DovecotError("user names and passwords may not hold ':' or newlines")
                 f.write(f"{user}:{{PLAIN}}{pw}\n")
         os.chmod(self.path("passwd"), 0o644)
+        # free_port() cannot reserve a port: another suite running at the
+        # same time may take it before Dovecot binds it.  Then Dovecot
+        # refuses to start; new ports and a new try.
+        for attempt in range(5):
+            try:
+                return self._start_on_free_ports(uid, gid, login_user, internal_user)
+            except _PortTaken:
+                if attempt == 4:
+                    raise DovecotError(f"dovecot: no free ports after 5 tries (log: {self._log_tail()})")
+
+    def _start_on_free_ports(self, uid, gid, login_user, internal_user):
         self.imap_port = free_port()
         self.imaps_port = free_port()
         while self.imaps_port == self.imap_port:
@@ -288,6 +307,8 @@ class Dovecot:
             err.seek(0)
             msg = err.read().strip()
         if r.returncode != 0:
+            if "Address already in use" in msg + self._log_tail():
+                raise _PortTaken(msg)
             raise DovecotError(f"dovecot failed to start: {msg} (log: {self._log_tail()})")
         self._wait_listening()
         self._write_state()
@@ -514,6 +535,47 @@ class Dovecot:
                 if user is None or f"[{user} " in cmd or cmd.strip() == "dovecot/imap":
                     pids.append(int(d))
         return pids
+
+    def pids(self):
+        """The master and its children (every process of this instance;
+        Dovecot's processes are all children of the master)."""
+        master = self.master_pid()
+        if master is None or not _pid_alive(master):
+            return []
+        pids = [master]
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                pids.append(int(d))
+        return pids
+
+    @contextlib.contextmanager
+    def stopped(self):
+        """A server that hangs for the with block: every process of this
+        instance SIGSTOPped (the kernel still accepts connections; nothing
+        answers), SIGCONT again on the way out.  Yields the PIDs."""
+        pids = self.pids()
+        if not pids:
+            raise DovecotError("no dovecot running to stop")
+        try:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except ProcessLookupError:  # a session that just ended
+                    pass
+            yield pids
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
 
     def warnings(self, mark=0):
         """Lines of the log since mark at level Warning, Error, Fatal or Panic."""

@@ -30,6 +30,7 @@ Python standard library only.
 import argparse
 import datetime
 import email.utils
+import fcntl
 import glob
 import hashlib
 import imaplib
@@ -335,6 +336,16 @@ def fetch_corpus(cache=None):
     if os.path.exists(done):
         return data
     os.makedirs(cache, exist_ok=True)
+    # Suites run at the same time: one fetches and unpacks, the others
+    # wait for it here and then find it done.
+    with open(os.path.join(cache, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(done):
+            return data
+        return _fetch_corpus_locked(cache, data, done)
+
+
+def _fetch_corpus_locked(cache, data, done):
     tgz = os.path.join(cache, CORPUS_TARBALL)
     if not os.path.exists(tgz):
         if shutil.which("npm") is None:

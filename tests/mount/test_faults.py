@@ -39,6 +39,11 @@ source stays, the caller gets EIO, and a copy may be left in the target.
 
     python3 test_faults.py IMAPFS_BINARY [unittest arguments]
 
+meson runs one profile per test, side by side (mount-faults-full: the
+class FullFaults; mount-faults-nomove: NoMoveFaults; mount-faults-nouidplus:
+NoUidplusFaults and ProxyTest); without class names all run, one after the
+other.
+
 IMAPFS_TEST_KEEP=1 keeps the temp directory (each case's daemon stderr, a
 protocol trace from -d, is in its mount directory).
 """

@@ -51,6 +51,11 @@ reproducible, which connection carries a given byte is not.
 
     python3 test_outage.py IMAPFS_BINARY [unittest arguments]
 
+meson runs it as two tests: mount-outage (OutageTest, whose bounds are
+durations, with ProxyTest and JudgeTest) by itself, and
+mount-outage-faults (FaultTest: point 3, right bytes or a reported error,
+whatever the time) side by side with other suites.
+
 IMAPFS_TEST_KEEP=1 keeps the temp directory (daemon stderr per mount,
 tool outputs).
 """
