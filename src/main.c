@@ -299,13 +299,19 @@ int main(int argc, char **argv)
 	if (o.oauth_command) {
 		char *first = NULL;
 
+		/* A service manager shows what a slow start waits for. */
+		sdnotify_send("STATUS=running oauth_command for a token");
 		token = secret_token_new(o.oauth_command, (int)o.timeout_s * 1000);
 		if (secret_token_get(token, NULL, &first, err, sizeof(err)) < 0)
 			goto out_err;
 		secret_free(&first);
-	} else if (secret_get_password(o.password_command, o.url.user, o.url.host, &password, err,
-				     sizeof(err)) < 0)
-		goto out_err;
+	} else {
+		if (o.password_command)
+			sdnotify_send("STATUS=running password_command for the password");
+		if (secret_get_password(o.password_command, o.url.user, o.url.host, &password, err,
+					sizeof(err)) < 0)
+			goto out_err;
+	}
 
 	mail_init();
 	sdnotify_send("STATUS=logging in to %s", o.server);

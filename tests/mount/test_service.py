@@ -10,7 +10,8 @@ Dovecot.
                  of the root served, and a listing works at once); STOPPING=1
                  at SIGTERM or unmount, after which imapfs exits 0 with
                  nothing mounted; no READY=1 when the login fails (exit 1);
-                 password_command does not inherit NOTIFY_SOCKET.
+                 password_command does not inherit NOTIFY_SOCKET, and
+                 STATUS= says it runs.
     RestartTest  a daemon killed with SIGKILL leaves a dead mount (ENOTCONN);
                  starting imapfs again on it detaches it and mounts (what
                  Restart=on-failure relies on).
@@ -221,6 +222,11 @@ class NotifyTest(TimedTestCase):
             env = f.read()
         self.assertIn("HOME=", env)
         self.assertNotIn("NOTIFY_SOCKET", env)
+        # While the command runs, the manager says so (a pinentry may be
+        # slow), before the login.
+        status = [x for x in lst.msgs if x.startswith("STATUS=")]
+        self.assertTrue(status and status[0] == "STATUS=running password_command for the password",
+                        lst.msgs)
 
 
 class RestartTest(TimedTestCase):
