@@ -3,6 +3,7 @@
 #ifndef IMAPFS_NET_H
 #define IMAPFS_NET_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,15 @@ void net_set_thread_deadline(int64_t deadline_ms);
 int64_t net_thread_deadline(void);
 /* The earlier of two deadlines, 0 standing for none. */
 int64_t net_deadline_min(int64_t a, int64_t b);
+/* Whether deadline_ms (0: none) has passed. */
+bool net_deadline_passed(int64_t deadline_ms);
+/* Initialises cv for net_cond_wait: on CLOCK_MONOTONIC, the deadlines'
+ * clock. */
+void net_cond_init(pthread_cond_t *cv);
+/* Waits on cv (net_cond_init) with mu held, until woken or deadline_ms
+ * (0: no bound).  0
+ * when woken, -ETIMEDOUT when the deadline has passed (then no wait). */
+int net_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms);
 
 bool net_is_tls(const struct net_conn *c);
 /* The last failure's reason (empty string if none). */

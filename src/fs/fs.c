@@ -26,11 +26,7 @@ struct fs *fs_new(const struct fs_config *cfg)
 	fs->cfg = *cfg;
 	fs->started = time(NULL);
 	pthread_mutex_init(&fs->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the deadlines' clock (fs_wait) */
-	pthread_cond_init(&fs->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	net_cond_init(&fs->cond); /* fs_wait */
 	fs->inodes = g_hash_table_new(g_int64_hash, g_int64_equal);
 	fs->mboxes = g_hash_table_new(g_str_hash, g_str_equal);
 	fs->next_ino = FUSE_ROOT_ID;
@@ -82,24 +78,18 @@ static struct fs *fs_req(fuse_req_t req)
 {
 	struct fs *fs = fuse_req_userdata(req);
 
-	net_set_thread_deadline(fs->cfg.timeout_ms > 0 ? net_now_ms() + fs->cfg.timeout_ms : 0);
+	fs_deadline_start(fs);
 	return fs;
+}
+
+void fs_deadline_start(struct fs *fs)
+{
+	net_set_thread_deadline(fs->cfg.timeout_ms > 0 ? net_now_ms() + fs->cfg.timeout_ms : 0);
 }
 
 int fs_wait(struct fs *fs)
 {
-	int64_t until = net_thread_deadline();
-	struct timespec ts;
-
-	if (until == 0) {
-		pthread_cond_wait(&fs->cond, &fs->lock);
-		return 0;
-	}
-	if (net_now_ms() >= until)
-		return -ETIMEDOUT;
-	ts.tv_sec = until / 1000;
-	ts.tv_nsec = (long)(until % 1000) * 1000000;
-	return pthread_cond_timedwait(&fs->cond, &fs->lock, &ts) == ETIMEDOUT ? -ETIMEDOUT : 0;
+	return net_cond_wait(&fs->cond, &fs->lock, net_thread_deadline());
 }
 
 /* ---- lookup and attributes ---- */

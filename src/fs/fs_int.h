@@ -222,6 +222,9 @@ void fs_mbox_remove_msg(struct fs *fs, struct fs_mbox *m, struct fs_node *n);
 void fs_mbox_add_new(struct fs *fs, struct fs_mbox *m, const char *name, uint32_t uid,
 		     uint32_t uidvalidity, uint64_t size, time_t date, const char *flags,
 		     const char *message_id);
+/* fs.c: gives this thread one -o timeout from now for what it does next
+ * (net_set_thread_deadline), as every request gets at its start. */
+void fs_deadline_start(struct fs *fs);
 /* fs.c: waits on fs->cond, fs->lock held, until the thread's deadline (a
  * request's, net_set_thread_deadline; none on threads of our own).  0
  * when woken, -ETIMEDOUT once the deadline passed. */

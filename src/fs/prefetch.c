@@ -387,26 +387,13 @@ out:
 bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid)
 {
 	struct fs_prefetch *pf = fs->prefetch;
-	struct timespec until;
 	bool waited = false;
 
-	int64_t wait_ms = PF_WAIT_S * 1000;
-	int64_t deadline = net_thread_deadline();
-
-	if (pf == NULL)
-		return false;
 	/* A reader waits no longer than its request may. */
-	if (deadline != 0 && deadline - net_now_ms() < wait_ms)
-		wait_ms = deadline - net_now_ms();
-	if (wait_ms <= 0)
+	int64_t until = net_deadline_min(net_now_ms() + PF_WAIT_S * 1000, net_thread_deadline());
+
+	if (pf == NULL || net_deadline_passed(until))
 		return false;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
 		struct pf_stream *s = g_hash_table_lookup(pf->streams, m);
@@ -414,7 +401,7 @@ bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid)
 		if (pf->stop || s == NULL || pf_find(s, uid) == NULL)
 			break;
 		waited = true;
-		if (pthread_cond_timedwait(&pf->done, &pf->lock, &until) == ETIMEDOUT)
+		if (net_cond_wait(&pf->done, &pf->lock, until) < 0)
 			break;
 	}
 	pthread_mutex_unlock(&pf->lock);
@@ -571,7 +558,7 @@ void fs_prefetch_start(struct fs *fs)
 	pf->fs = fs;
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->work, NULL);
-	pthread_cond_init(&pf->done, NULL);
+	net_cond_init(&pf->done); /* fs_prefetch_wait */
 	pf->streams = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pf_stream_free);
 	g_queue_init(&pf->queue);
 	fs->prefetch = pf;

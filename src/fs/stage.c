@@ -859,7 +859,7 @@ int fs_stage_fsync(struct fs *fs, uint64_t ino)
 	/* Being appended by the thread: wait for its outcome, no longer
 	 * than the request may (the thread goes on). */
 	while (n->staged->state == STAGE_APPENDING) {
-		if (net_thread_deadline() != 0 && net_now_ms() >= net_thread_deadline()) {
+		if (net_deadline_passed(net_thread_deadline())) {
 			pthread_mutex_unlock(&fs->lock);
 			return -ETIMEDOUT;
 		}

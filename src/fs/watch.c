@@ -106,7 +106,7 @@ static void fs_watch_refresh(struct fs_watcher *wr, struct fs_mbox *m)
 	/* One timeout in all, as for a request: a refresh that holds the
 	 * listing must end (readers wait for it), and the IDLE waits after
 	 * it have bounds of their own. */
-	net_set_thread_deadline(fs->cfg.timeout_ms > 0 ? net_now_ms() + fs->cfg.timeout_ms : 0);
+	fs_deadline_start(fs);
 	ret = fs_mbox_refresh(fs, m);
 	net_set_thread_deadline(0);
 

@@ -88,11 +88,7 @@ struct imap_pool *imap_pool_new(const struct imap_conn_opts *o, unsigned max,
 	if (!p->idle)
 		abort();
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* net_now_ms's clock */
-	pthread_cond_init(&p->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	net_cond_init(&p->cond);
 	if (first) {
 		p->idle[0].c = first;
 		p->idle[0].since_ms = net_now_ms();
@@ -186,8 +182,7 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 		 * connection's NOOP): if a network wait ran out meanwhile,
 		 * the server may have stopped answering, and another wait
 		 * would make the caller's twice the bound. */
-		if (p->timeouts != timeouts ||
-		    (deadline != 0 && net_now_ms() >= deadline)) {
+		if (p->timeouts != timeouts || net_deadline_passed(deadline)) {
 			pthread_mutex_unlock(&p->lock);
 			return -ETIMEDOUT;
 		}
@@ -237,13 +232,7 @@ int imap_pool_get(struct imap_pool *p, const char *mailbox, struct imap_conn **c
 			*c_r = c;
 			return 0;
 		}
-		if (deadline == 0) {
-			pthread_cond_wait(&p->cond, &p->lock);
-		} else {
-			struct timespec ts = {.tv_sec = deadline / 1000,
-					      .tv_nsec = (long)(deadline % 1000) * 1000000};
-			pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-		}
+		(void)net_cond_wait(&p->cond, &p->lock, deadline); /* looked at above */
 	}
 }
 

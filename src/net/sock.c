@@ -48,6 +48,36 @@ int64_t net_deadline_min(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+bool net_deadline_passed(int64_t deadline_ms)
+{
+	return deadline_ms != 0 && net_now_ms() >= deadline_ms;
+}
+
+void net_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+int net_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms)
+{
+	struct timespec ts;
+
+	if (deadline_ms == 0) {
+		pthread_cond_wait(cv, mu);
+		return 0;
+	}
+	if (net_deadline_passed(deadline_ms))
+		return -ETIMEDOUT;
+	ts.tv_sec = deadline_ms / 1000;
+	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+	return pthread_cond_timedwait(cv, mu, &ts) == ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
 /* Polls fd until deadline (monotonic ms), restarting after signals with
  * the time that is left.  0 when ready (or in error: the caller's next
  * call reports it), -ETIMEDOUT, or -errno. */
