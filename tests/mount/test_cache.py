@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_mount as tm  # noqa: E402
@@ -421,17 +420,5 @@ class ServerStoppedTest(TimedTestCase):
             mnt.stop()
 
 
-def main():
-    argv = sys.argv[1:]
-    if argv and not argv[0].startswith("-") and os.path.isfile(argv[0]):
-        tm.IMAPFS = os.path.abspath(argv.pop(0))
-    signal.signal(signal.SIGALRM, tm._on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: (tm._cleanup(), os._exit(1)))
-    import atexit
-
-    atexit.register(tm._cleanup)
-    unittest.main(module=__name__, argv=[sys.argv[0]] + argv, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    tm.main()

@@ -444,8 +444,4 @@ class SyslogTest(TimedTestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        tm.IMAPFS = os.path.abspath(sys.argv.pop(1))
-    signal.signal(signal.SIGALRM, tm._on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: (tm._cleanup(), os._exit(1)))
-    unittest.main(verbosity=2)
+    tm.main()

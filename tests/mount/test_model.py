@@ -74,7 +74,6 @@ import sys
 import tempfile
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -961,14 +960,7 @@ def main():
     ap.add_argument("--ops", type=int, default=OPS)
     args, rest = ap.parse_known_args(argv)
     SEED, OPS = args.seed, args.ops
-    import signal
-
-    signal.signal(signal.SIGALRM, tm._on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: (tm._cleanup(), os._exit(1)))
-    import atexit
-
-    atexit.register(tm._cleanup)
-    unittest.main(module=__name__, argv=[sys.argv[0]] + rest, verbosity=2)
+    tm.run(rest)
 
 
 if __name__ == "__main__":

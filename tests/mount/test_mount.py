@@ -883,18 +883,27 @@ class CorpusMountTest(MountedTestCase):
         return self._names[d][uid]
 
 
-def main():
-    global IMAPFS
-    argv = sys.argv[1:]
-    if argv and not argv[0].startswith("-") and os.path.isfile(argv[0]):
-        IMAPFS = os.path.abspath(argv.pop(0))
+def run(argv):
+    """Runs the tests of the script being run (__main__), argv being
+    unittest's arguments, so that mounts and Dovecot go whatever happens:
+    at a test's wall-clock limit (SIGALRM), at exit, and at meson's
+    SIGTERM on timeout.  Every mount suite ends here."""
     signal.signal(signal.SIGALRM, _on_alarm)
-    # meson sends SIGTERM on timeout: unwind so that mounts and Dovecot go.
     signal.signal(signal.SIGTERM, lambda s, f: (_cleanup(), os._exit(1)))
     import atexit
 
     atexit.register(_cleanup)
-    unittest.main(module=__name__, argv=[sys.argv[0]] + argv, verbosity=2)
+    unittest.main(module="__main__", argv=[sys.argv[0]] + argv, verbosity=2)
+
+
+def main():
+    """A mount suite's command line: IMAPFS_BINARY, then unittest's
+    arguments."""
+    global IMAPFS
+    argv = sys.argv[1:]
+    if argv and not argv[0].startswith("-") and os.path.isfile(argv[0]):
+        IMAPFS = os.path.abspath(argv.pop(0))
+    run(argv)
 
 
 if __name__ == "__main__":

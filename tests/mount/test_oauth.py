@@ -20,13 +20,11 @@ import http.server
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import unittest
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -296,17 +294,5 @@ class OAuthTest(TimedTestCase):
         self.assertEqual(self.run_count(), 0)
 
 
-def main():
-    argv = sys.argv[1:]
-    if argv and not argv[0].startswith("-") and os.path.isfile(argv[0]):
-        tm.IMAPFS = os.path.abspath(argv.pop(0))
-    signal.signal(signal.SIGALRM, tm._on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: (tm._cleanup(), os._exit(1)))
-    import atexit
-
-    atexit.register(tm._cleanup)
-    unittest.main(module=__name__, argv=[sys.argv[0]] + argv, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    tm.main()

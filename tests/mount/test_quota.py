@@ -14,11 +14,9 @@ Reuses test_mount's Mount, watchdogs and conventions.
 
 import os
 import re
-import signal
 import sys
 import tempfile
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -203,17 +201,5 @@ class NoQuotaTest(TimedTestCase):
         self.assertEqual(mt.unexpected_output(), [], mt.stderr())
 
 
-def main():
-    argv = sys.argv[1:]
-    if argv and not argv[0].startswith("-") and os.path.isfile(argv[0]):
-        tm.IMAPFS = os.path.abspath(argv.pop(0))
-    signal.signal(signal.SIGALRM, tm._on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: (tm._cleanup(), os._exit(1)))
-    import atexit
-
-    atexit.register(tm._cleanup)
-    unittest.main(module=__name__, argv=[sys.argv[0]] + argv, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    tm.main()

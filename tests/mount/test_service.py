@@ -386,6 +386,4 @@ if __name__ == "__main__":
         tm.IMAPFS = os.path.abspath(args.pop(0))
     if args and not args[0].startswith("-"):
         BUILD_DIR = os.path.abspath(args.pop(0))
-    signal.signal(signal.SIGALRM, tm._on_alarm)
-    signal.signal(signal.SIGTERM, lambda s, f: (tm._cleanup(), os._exit(1)))
-    unittest.main(argv=[sys.argv[0]] + args, verbosity=2)
+    tm.run(args)
