@@ -194,6 +194,20 @@ int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, 
  * *headers_len_r bytes, possibly empty).  -ENOENT when the UID is gone;
  * -EPROTO, with the reason, for a BODYSTRUCTURE imap_body_parse refuses. */
 struct imap_body;
+
+/* The same for several messages in one command: UID FETCH set (UID
+ * BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (...)]) of uids (ascending, at
+ * most IMAP_STRUCTURES_MAX).  Once the command succeeded, cb gets each
+ * message the server answered for, in UID order: its tree (the callee's
+ * to imap_body_free), or NULL with the reason in err when imap_body_parse
+ * refuses it, and its header block (valid during the call).  A message
+ * left out (gone) gets no call.  A non-zero return from cb stops the
+ * calls and is returned. */
+#define IMAP_STRUCTURES_MAX 256
+typedef int (*imap_structure_cb)(void *arg, uint32_t uid, struct imap_body *body,
+				 const char *headers, size_t headers_len, const char *err);
+int imap_conn_fetch_structures(struct imap_conn *c, const uint32_t *uids, size_t n,
+			       imap_structure_cb cb, void *arg);
 int imap_conn_fetch_structure(struct imap_conn *c, uint32_t uid, struct imap_body **body_r,
 			      char **headers_r, size_t *headers_len_r);
 
@@ -210,28 +224,33 @@ int imap_conn_fetch_binary_sizes(struct imap_conn *c, uint32_t uid, const char *
 int imap_conn_fetch_section(struct imap_conn *c, uint32_t uid, const char *section, bool binary,
 			    uint64_t off, size_t len, char *buf, size_t *got_r);
 
-/* UID FETCH uid (BINARY.PEEK[s]<off.2> BODY.PEEK[s]<off.2> ...): how many
- * bytes (0, 1 or 2) each part has from off on, into got (SIZE_MAX when the
- * server sent nothing usable for it).  With off = size - 1 a part of that
- * exact size gives 1: a check of a size the server claimed (BINARY.SIZE
- * of Dovecot 2.3.19 is wrong for about 1.5% of the parts of the
- * SpamAssassin corpus) that costs a few bytes, not the part. */
-struct imap_tail {
+/* UID FETCH uid (BINARY.PEEK[s]<off.len> BODY.PEEK[s]<off.len> ...): how
+ * many bytes (0 to len, at most 1 MiB) each part has from off on, into got
+ * (SIZE_MAX when the server sent nothing usable for it); the bytes
+ * themselves are dropped.  Fewer than len (and more than 0, or off 0)
+ * tells the part's exact size, off + got.  That is how sizes are learned
+ * and checked without fetching parts: a span of 2 at size - 1 checks a
+ * size the server claimed (BINARY.SIZE of Dovecot 2.3.19 is wrong for
+ * about 1.5% of the parts of the SpamAssassin corpus), and a span around
+ * the size a base64 part's encoded size implies finds its decoded size
+ * for a few KiB. */
+struct imap_span {
 	const char *section;
 	bool binary;
 	uint64_t off;
+	size_t len;
 	size_t got;
 };
-int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t, size_t n);
+int imap_conn_fetch_spans(struct imap_conn *c, uint32_t uid, struct imap_span *t, size_t n);
 
 /* UID FETCH uid (UID BINARY.SIZE[s] ... BINARY.PEEK[w] | BODY.PEEK[w] ...
- * BINARY.PEEK[t]<off.2> | BODY.PEEK[t]<off.2> ...), in that order: the
+ * BINARY.PEEK[t]<off.len> | BODY.PEEK[t]<off.len> ...), in that order: the
  * three requests above in one command, so that a .parts listing learns
  * the decoded sizes of its encoded parts, the whole bytes of its text
- * parts and the check of the sizes it already knows in one round trip.
+ * parts and spans that find or check sizes in one round trip.
  * Any of the three may be empty, not all.  Sizes as
  * imap_conn_fetch_binary_sizes (-EOPNOTSUPP without BINARY when nsizes
- * or a binary item is asked for); tails as imap_conn_fetch_tails (never
+ * or a binary item is asked for); spans as imap_conn_fetch_spans (never
  * an error); each whole section gives w[i].data (malloc'd, NUL after
  * w[i].len bytes; the caller frees it), at most w[i].max bytes (more is
  * -EPROTO); a whole section or size the server left out is -ENOENT.  On
@@ -245,7 +264,7 @@ struct imap_whole {
 };
 int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *sections,
 			  size_t nsizes, uint64_t *sizes_r, struct imap_whole *w, size_t nwhole,
-			  struct imap_tail *t, size_t ntails);
+			  struct imap_span *t, size_t nspans);
 
 /* Resync commands (cmd_sync.c).
  *

@@ -372,3 +372,19 @@ int imap_conn_noop(struct imap_conn *c)
 	imap_conn_cmd_clear(&cmd);
 	return rc;
 }
+
+/* Appends uids (ascending) as a sequence set: runs become "lo:hi". */
+void imap_conn_uid_set(struct buf *out, const uint32_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (j > i)
+			buf_appendf(out, "%s%" PRIu32 ":%" PRIu32, i ? "," : "", uids[i], uids[j]);
+		else
+			buf_appendf(out, "%s%" PRIu32, i ? "," : "", uids[i]);
+		i = j + 1;
+	}
+}

@@ -95,22 +95,6 @@ static void cmd_bodies_data(struct imap_conn *c, const struct imap_resp *r, void
 	b->cb_rc = b->cb(b->arg, uid, data, n);
 }
 
-/* Appends uids (ascending) as a sequence set: runs become "lo:hi". */
-static void cmd_bodies_set(struct buf *out, const uint32_t *uids, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		if (j > i)
-			buf_appendf(out, "%s%" PRIu32 ":%" PRIu32, i ? "," : "", uids[i], uids[j]);
-		else
-			buf_appendf(out, "%s%" PRIu32, i ? "," : "", uids[i]);
-		i = j + 1;
-	}
-}
-
 int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, size_t max_len,
 			   imap_body_cb cb, void *arg)
 {
@@ -132,7 +116,7 @@ int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, 
 			return -EINVAL;
 		}
 	}
-	cmd_bodies_set(&set, uids, n);
+	imap_conn_uid_set(&set, uids, n);
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
 	imap_conn_cmd_raw(&cmd, "%s (UID BODY.PEEK[]<0.%zu>)", set.data, max_len);
 	buf_free(&set);

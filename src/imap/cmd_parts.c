@@ -1,7 +1,7 @@
 /* imap_conn: the commands behind a message's .parts directory: its
  * structure and header fields, the decoded sizes of its parts (RFC 3516
- * BINARY.SIZE), whole parts and the last bytes of parts (with those sizes
- * in one command), and one part's bytes (BINARY.PEEK or BODY.PEEK of a
+ * BINARY.SIZE), whole parts and how many bytes a part has in a span (with
+ * those sizes in one command), and one part's bytes (BINARY.PEEK or BODY.PEEK of a
  * section).  As everywhere in this layer, each response is checked against
  * what was asked: other UIDs and other items are ignored, a value larger
  * than asked for or from another offset is -EPROTO, never an overflow. */
@@ -21,6 +21,8 @@
 #define PARTS_FIELDS "FROM TO CC DATE SUBJECT MESSAGE-ID"
 /* Bound of that header block: six fields, folded. */
 #define PARTS_HEADERS_MAX (256u * 1024u)
+/* Bound of one span (imap_conn_fetch_spans). */
+#define PARTS_SPAN_MAX (1u << 20)
 
 /* A section as the client writes it: digits and dots, no empty number. */
 static bool parts_section_ok(const char *s)
@@ -41,20 +43,25 @@ static bool parts_section_ok(const char *s)
 	return digit;
 }
 
+/* The UID of a FETCH response's items, or 0. */
+static uint32_t parts_items_uid(const struct imap_arg *items)
+{
+	uint32_t got = 0;
+
+	for (size_t i = 0; i + 1 < items->len; i += 2)
+		if (imap_arg_is_atom(&items->u.list[i], "UID") &&
+		    imap_arg_u32(&items->u.list[i + 1], &got))
+			break;
+	return got;
+}
+
 /* The items of a FETCH response for uid, or NULL when it is another
  * message's (or carries no UID). */
 static const struct imap_arg *parts_items_for(const struct imap_resp *r, uint32_t uid)
 {
 	const struct imap_arg *items = imap_conn_fetch_items(r);
-	uint32_t got = 0;
 
-	if (items == NULL)
-		return NULL;
-	for (size_t i = 0; i + 1 < items->len; i += 2)
-		if (imap_arg_is_atom(&items->u.list[i], "UID") &&
-		    imap_arg_u32(&items->u.list[i + 1], &got))
-			break;
-	return got == uid ? items : NULL;
+	return items != NULL && parts_items_uid(items) == uid ? items : NULL;
 }
 
 /* ---- structure ---- */
@@ -64,38 +71,51 @@ struct parts_structure {
 	struct imap_body *body;
 	struct buf headers;
 	bool have_headers;
+	bool bad; /* a BODYSTRUCTURE imap_body_parse refused */
+	char err[256];
+};
+
+struct parts_structures {
+	struct parts_structure *m; /* ascending by UID */
+	size_t n;
 	int rc;
 };
 
-static void parts_structure_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
+static int parts_structure_cmp(const void *key, const void *elem)
 {
-	struct parts_structure *p = arg;
-	const struct imap_arg *items = parts_items_for(r, p->uid);
-	char err[256];
+	uint32_t uid = *(const uint32_t *)key, other = ((const struct parts_structure *)elem)->uid;
 
-	if (items == NULL || p->rc < 0)
+	return uid < other ? -1 : uid > other;
+}
+
+static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r, void *arg)
+{
+	struct parts_structures *ps = arg;
+	const struct imap_arg *items = imap_conn_fetch_items(r);
+	struct parts_structure *p;
+	uint32_t uid;
+
+	if (items == NULL || ps->rc < 0 || (uid = parts_items_uid(items)) == 0)
 		return;
+	p = bsearch(&uid, ps->m, ps->n, sizeof(*ps->m), parts_structure_cmp);
+	if (p == NULL)
+		return; /* not asked for */
 	for (size_t i = 0; i + 1 < items->len; i += 2) {
 		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
 		const char *data;
 		size_t n;
 		int rc;
 
-		if (imap_arg_is_atom(k, "BODYSTRUCTURE") && p->body == NULL) {
-			if (imap_body_parse(v, &p->body, err, sizeof(err)) < 0) {
-				imap_conn_set_error(c, "server %s sent a BODYSTRUCTURE of UID %" PRIu32
-						       " that makes no sense: %s",
-						    c->host, p->uid, err);
-				p->rc = -EPROTO;
-				return;
-			}
+		if (imap_arg_is_atom(k, "BODYSTRUCTURE") && p->body == NULL && !p->bad) {
+			if (imap_body_parse(v, &p->body, p->err, sizeof(p->err)) < 0)
+				p->bad = true;
 		} else if (k->type == IMAP_ARG_ATOM && !p->have_headers &&
 			   strncasecmp(k->u.str, "BODY[HEADER.FIELDS", 18) == 0) {
 			/* Servers may echo the field list quoted or in another
 			 * case: the prefix is what identifies it. */
-			rc = imap_conn_body_value(c, p->uid, v, PARTS_HEADERS_MAX, &data, &n);
+			rc = imap_conn_body_value(c, uid, v, PARTS_HEADERS_MAX, &data, &n);
 			if (rc < 0) {
-				p->rc = rc;
+				ps->rc = rc;
 				return;
 			}
 			buf_append(&p->headers, data, n);
@@ -104,48 +124,114 @@ static void parts_structure_data(struct imap_conn *c, const struct imap_resp *r,
 	}
 }
 
+int imap_conn_fetch_structures(struct imap_conn *c, const uint32_t *uids, size_t n,
+			       imap_structure_cb cb, void *arg)
+{
+	struct parts_structures ps = {.n = n};
+	struct buf set = BUF_INIT;
+	struct imap_conn_cmd cmd;
+	int rc;
+
+	rc = imap_conn_check_selected(c, "UID FETCH");
+	if (rc < 0)
+		return rc;
+	if (n == 0 || n > IMAP_STRUCTURES_MAX || uids[0] == 0) {
+		imap_conn_set_error(c, "UID FETCH: invalid request");
+		return -EINVAL;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (uids[i] <= uids[i - 1]) {
+			imap_conn_set_error(c, "UID FETCH: UIDs not ascending");
+			return -EINVAL;
+		}
+	}
+	ps.m = calloc(n, sizeof(*ps.m));
+	if (ps.m == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		ps.m[i].uid = uids[i];
+		ps.m[i].headers = (struct buf)BUF_INIT;
+	}
+	imap_conn_uid_set(&set, uids, n);
+	imap_conn_cmd_start(c, &cmd, "UID FETCH");
+	imap_conn_cmd_raw(&cmd, "%s (UID BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" PARTS_FIELDS ")])",
+			  set.data);
+	rc = imap_conn_run(c, &cmd, parts_structures_data, &ps, NULL, NULL);
+	imap_conn_cmd_clear(&cmd);
+	if (rc == 0)
+		rc = ps.rc;
+	for (size_t i = 0; i < n; i++) {
+		struct parts_structure *p = &ps.m[i];
+
+		if (rc == 0 && (p->body != NULL || p->bad)) {
+			buf_append(&p->headers, "", 1);
+			rc = cb(arg, p->uid, p->bad ? NULL : p->body, p->headers.data,
+				p->headers.len - 1, p->bad ? p->err : NULL);
+			p->body = NULL; /* the callee's now */
+		}
+		imap_body_free(&p->body);
+		buf_free(&p->headers);
+	}
+	buf_free(&set);
+	free(ps.m);
+	return rc;
+}
+
+struct parts_one {
+	struct imap_conn *c;
+	struct imap_body *body;
+	char *headers;
+	size_t len;
+	bool seen;
+};
+
+static int parts_one_cb(void *arg, uint32_t uid, struct imap_body *body, const char *headers,
+			size_t len, const char *err)
+{
+	struct parts_one *o = arg;
+
+	o->seen = true;
+	if (body == NULL) {
+		imap_conn_set_error(o->c, "server %s sent a BODYSTRUCTURE of UID %" PRIu32
+					  " that makes no sense: %s",
+				    o->c->host, uid, err);
+		return -EPROTO;
+	}
+	o->body = body;
+	o->headers = malloc(len + 1);
+	if (o->headers == NULL)
+		return -ENOMEM;
+	memcpy(o->headers, headers, len + 1);
+	o->len = len;
+	return 0;
+}
+
 int imap_conn_fetch_structure(struct imap_conn *c, uint32_t uid, struct imap_body **body_r,
 			      char **headers_r, size_t *headers_len_r)
 {
-	struct parts_structure p = {.uid = uid, .headers = BUF_INIT};
-	struct imap_conn_cmd cmd;
+	struct parts_one o = {.c = c};
 	int rc;
 
 	*body_r = NULL;
 	*headers_r = NULL;
 	*headers_len_r = 0;
-	rc = imap_conn_check_selected(c, "UID FETCH");
-	if (rc < 0)
-		return rc;
-	if (uid == 0) {
-		imap_conn_set_error(c, "UID FETCH: invalid request");
-		return -EINVAL;
-	}
-	imap_conn_cmd_start(c, &cmd, "UID FETCH");
-	imap_conn_cmd_raw(&cmd, "%" PRIu32 " (UID BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" PARTS_FIELDS
-				")])",
-			  uid);
-	rc = imap_conn_run(c, &cmd, parts_structure_data, &p, NULL, NULL);
-	imap_conn_cmd_clear(&cmd);
-	if (rc == 0)
-		rc = p.rc;
-	if (rc == 0 && p.body == NULL) {
+	rc = imap_conn_fetch_structures(c, &uid, 1, parts_one_cb, &o);
+	if (rc == 0 && !o.seen) {
 		imap_conn_set_error(c, "message UID %" PRIu32 " no longer exists", uid);
 		rc = -ENOENT;
 	}
 	if (rc < 0) {
-		imap_body_free(&p.body);
-		buf_free(&p.headers);
+		imap_body_free(&o.body);
+		free(o.headers);
 		return rc;
 	}
-	*body_r = p.body;
-	*headers_len_r = p.headers.len;
-	buf_append(&p.headers, "", 1); /* NUL-terminated for the caller's ease */
-	*headers_r = buf_steal(&p.headers);
+	*body_r = o.body;
+	*headers_r = o.headers;
+	*headers_len_r = o.len;
 	return 0;
 }
 
-/* ---- decoded sizes, whole sections and tails in one command ---- */
+/* ---- decoded sizes, whole sections and spans in one command ---- */
 
 struct parts_many {
 	uint32_t uid;
@@ -155,9 +241,9 @@ struct parts_many {
 	bool *seen_size;
 	struct imap_whole *w;
 	size_t nwhole;
-	struct imap_tail *t;
-	size_t ntails;
-	bool *seen_tail;
+	struct imap_span *t;
+	size_t nspans;
+	bool *seen_span;
 	int rc;
 };
 
@@ -212,31 +298,31 @@ static bool parts_many_whole(struct imap_conn *c, struct parts_many *p, const ch
 	return false;
 }
 
-/* Whether item k = v is one of the tails asked for.  A tail from another
- * offset than asked, or a malformed one, says nothing: got stays
+/* Whether item k = v is one of the spans asked for.  A span from another
+ * offset than asked, or a malformed or longer one, says nothing: got stays
  * SIZE_MAX. */
-static bool parts_many_tail(struct imap_conn *c, struct parts_many *p, const char *k,
+static bool parts_many_span(struct imap_conn *c, struct parts_many *p, const char *k,
 			    const struct imap_arg *v)
 {
-	for (size_t j = 0; j < p->ntails; j++) {
-		struct imap_tail *t = &p->t[j];
+	for (size_t j = 0; j < p->nspans; j++) {
+		struct imap_span *t = &p->t[j];
 		uint64_t origin;
 		bool has_origin;
 		const char *data;
 		size_t len;
 
-		if (p->seen_tail[j] || !imap_conn_fetch_item(k, t->binary ? "BINARY" : "BODY",
+		if (p->seen_span[j] || !imap_conn_fetch_item(k, t->binary ? "BINARY" : "BODY",
 							     t->section, &origin, &has_origin))
 			continue;
-		/* A whole section asked for too is no tail (no origin). */
+		/* A whole section asked for too is no span (no origin). */
 		if (!has_origin && t->off != 0)
 			continue;
 		if (has_origin && origin != t->off)
 			continue;
-		if (imap_conn_body_value(c, p->uid, v, 2, &data, &len) < 0)
+		if (imap_conn_body_value(c, p->uid, v, t->len, &data, &len) < 0)
 			continue;
 		t->got = len;
-		p->seen_tail[j] = true;
+		p->seen_span[j] = true;
 		return true;
 	}
 	return false;
@@ -256,7 +342,7 @@ static void parts_many_data(struct imap_conn *c, const struct imap_resp *r, void
 			continue;
 		if (parts_many_size(c, p, k->u.str, v) || parts_many_whole(c, p, k->u.str, v))
 			continue;
-		parts_many_tail(c, p, k->u.str, v);
+		parts_many_span(c, p, k->u.str, v);
 	}
 }
 
@@ -271,7 +357,7 @@ static void parts_wholes_free(struct imap_whole *w, size_t n)
 
 int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *sections,
 			  size_t nsizes, uint64_t *sizes_r, struct imap_whole *w, size_t nwhole,
-			  struct imap_tail *t, size_t ntails)
+			  struct imap_span *t, size_t nspans)
 {
 	struct parts_many p = {.uid = uid,
 			       .sections = sections,
@@ -280,7 +366,7 @@ int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *
 			       .w = w,
 			       .nwhole = nwhole,
 			       .t = t,
-			       .ntails = ntails};
+			       .nspans = nspans};
 	struct buf items = BUF_INIT;
 	struct imap_conn_cmd cmd;
 	bool binary = nsizes > 0;
@@ -290,7 +376,7 @@ int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *
 		w[i].data = NULL;
 		w[i].len = 0;
 	}
-	for (size_t i = 0; i < ntails; i++)
+	for (size_t i = 0; i < nspans; i++)
 		t[i].got = SIZE_MAX;
 	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
@@ -299,8 +385,8 @@ int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *
 		imap_conn_set_error(c, "server %s does not offer BINARY", c->host);
 		return -EOPNOTSUPP;
 	}
-	if (uid == 0 || nsizes + nwhole + ntails == 0 || nsizes > IMAP_BODY_MAX_PARTS ||
-	    nwhole > IMAP_BODY_MAX_PARTS || ntails > IMAP_BODY_MAX_PARTS) {
+	if (uid == 0 || nsizes + nwhole + nspans == 0 || nsizes > IMAP_BODY_MAX_PARTS ||
+	    nwhole > IMAP_BODY_MAX_PARTS || nspans > IMAP_BODY_MAX_PARTS) {
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;
 	}
@@ -312,8 +398,8 @@ int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *
 			goto invalid;
 		binary |= w[i].binary;
 	}
-	for (size_t i = 0; i < ntails; i++) {
-		if (!parts_section_ok(t[i].section))
+	for (size_t i = 0; i < nspans; i++) {
+		if (!parts_section_ok(t[i].section) || t[i].len == 0 || t[i].len > PARTS_SPAN_MAX)
 			goto invalid;
 		binary |= t[i].binary;
 	}
@@ -325,12 +411,12 @@ int imap_conn_fetch_parts(struct imap_conn *c, uint32_t uid, const char *const *
 		buf_appendf(&items, " BINARY.SIZE[%s]", sections[i]);
 	for (size_t i = 0; i < nwhole; i++)
 		buf_appendf(&items, " %s.PEEK[%s]", w[i].binary ? "BINARY" : "BODY", w[i].section);
-	for (size_t i = 0; i < ntails; i++)
-		buf_appendf(&items, " %s.PEEK[%s]<%" PRIu64 ".2>", t[i].binary ? "BINARY" : "BODY",
-			    t[i].section, t[i].off);
+	for (size_t i = 0; i < nspans; i++)
+		buf_appendf(&items, " %s.PEEK[%s]<%" PRIu64 ".%zu>", t[i].binary ? "BINARY" : "BODY",
+			    t[i].section, t[i].off, t[i].len);
 	p.seen_size = calloc(nsizes ? nsizes : 1, sizeof(*p.seen_size));
-	p.seen_tail = calloc(ntails ? ntails : 1, sizeof(*p.seen_tail));
-	if (p.seen_size == NULL || p.seen_tail == NULL) {
+	p.seen_span = calloc(nspans ? nspans : 1, sizeof(*p.seen_span));
+	if (p.seen_size == NULL || p.seen_span == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -359,7 +445,7 @@ out:
 		parts_wholes_free(w, nwhole);
 	buf_free(&items);
 	free(p.seen_size);
-	free(p.seen_tail);
+	free(p.seen_span);
 	return rc;
 invalid:
 	imap_conn_set_error(c, "UID FETCH: invalid section");
@@ -468,9 +554,9 @@ int imap_conn_fetch_section(struct imap_conn *c, uint32_t uid, const char *secti
 	return 0;
 }
 
-/* ---- checking sizes by their last byte ---- */
+/* ---- sizes found or checked by a span of bytes ---- */
 
-int imap_conn_fetch_tails(struct imap_conn *c, uint32_t uid, struct imap_tail *t, size_t n)
+int imap_conn_fetch_spans(struct imap_conn *c, uint32_t uid, struct imap_span *t, size_t n)
 {
 	return imap_conn_fetch_parts(c, uid, NULL, 0, NULL, NULL, 0, t, n);
 }

@@ -203,6 +203,10 @@ int imap_conn_search_run(struct imap_conn *c, struct imap_conn_cmd *cmd, size_t 
  * (broken) or -EINVAL (nothing selected), with the reason set. */
 int imap_conn_check_selected(struct imap_conn *c, const char *what);
 
+/* Appends uids (ascending) to out as a sequence set: runs become
+ * "lo:hi". */
+void imap_conn_uid_set(struct buf *out, const uint32_t *uids, size_t n);
+
 /* The bytes of a FETCH body item's value for uid: NIL is empty, a string
  * or literal its contents; anything else, or more than max bytes, is
  * -EPROTO with the reason set. */

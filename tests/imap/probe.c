@@ -12,13 +12,16 @@
  *   BODIES uid=N got=N hex=<...>  (bodies MAXLEN UID,UID,...: one line per
  *                                  message the bulk fetch returned)
  *   STRUCTURE uid=N hdrlen=N hdr="..." body=<imap_body_to_text of the tree>
+ *                                    (structure UID; structures UID,UID,...:
+ *                                    one line per message answered, or
+ *                                    STRUCTURE uid=N bad="reason")
  *   BSIZE uid=N section=S size=N     (bsizes UID S,S,...: one line each)
  *   SECTION uid=N section=S got=N hex=<...>  (section UID SEC binary|body OFF LEN)
- *   parts UID SIZES WHOLES TAILS: imap_conn_fetch_parts; each list is "-"
+ *   parts UID SIZES WHOLES SPANS: imap_conn_fetch_parts; each list is "-"
  *   (none) or comma-separated: SIZES "S,S", WHOLES "S:binary|body:MAX",
- *   TAILS "S:binary|body:OFF"; prints BSIZE lines as bsizes, then
+ *   SPANS "S:binary|body:OFF[:LEN]"; prints BSIZE lines as bsizes, then
  *     WHOLE uid=N section=S len=N hex=<...>  (each whole section)
- *     TAIL uid=N section=S got=N|none        (each tail)
+ *     SPAN uid=N section=S got=N|none        (each span)
  *   CAP <name>                       (for each known name the server has)
  *   SELECT uidvalidity=N uidnext=N exists=N  (select / select-cached NAME)
  *   PERMANENT <flag> yes|no          (permanent FLAG)
@@ -319,6 +322,50 @@ static int cmd_structure(struct imap_conn *c, const char *uid_s)
 	return 0;
 }
 
+static int structures_cb(void *arg, uint32_t uid, struct imap_body *body, const char *headers,
+			 size_t hlen, const char *err)
+{
+	struct buf text = BUF_INIT;
+
+	(void)arg;
+	if (body == NULL) {
+		printf("STRUCTURE uid=%" PRIu32 " bad=\"", uid);
+		print_escaped(err, strlen(err));
+		fputs("\"\n", stdout);
+		return 0;
+	}
+	imap_body_to_text(body, &text);
+	printf("STRUCTURE uid=%" PRIu32 " hdrlen=%zu hdr=\"", uid, hlen);
+	print_escaped(headers, hlen);
+	fputs("\" body=", stdout);
+	print_escaped(text.data ? text.data : "", text.len);
+	putchar('\n');
+	buf_free(&text);
+	imap_body_free(&body);
+	return 0;
+}
+
+/* structures UID,UID,...: imap_conn_fetch_structures. */
+static int cmd_structures(struct imap_conn *c, const char *list)
+{
+	uint32_t uids[IMAP_STRUCTURES_MAX + 1];
+	char *copy = strdup(list), *save = NULL;
+	size_t n = 0;
+	uint64_t v;
+	int rc;
+
+	if (copy == NULL)
+		abort();
+	for (char *e = strtok_r(copy, ",", &save); e != NULL && n < IMAP_STRUCTURES_MAX + 1;
+	     e = strtok_r(NULL, ",", &save)) {
+		parse_u64(e, UINT32_MAX, &v);
+		uids[n++] = (uint32_t)v;
+	}
+	rc = imap_conn_fetch_structures(c, uids, n, structures_cb, NULL);
+	free(copy);
+	return rc;
+}
+
 /* bsizes UID S,S,...: imap_conn_fetch_binary_sizes. */
 static int cmd_bsizes(struct imap_conn *c, const char *uid_s, const char *list)
 {
@@ -377,16 +424,18 @@ static int cmd_section(struct imap_conn *c, char **av, const char *out_path)
 	return rc;
 }
 
-/* parts UID SIZES WHOLES TAILS: imap_conn_fetch_parts. */
+/* parts UID SIZES WHOLES SPANS: imap_conn_fetch_parts; a span is
+ * SECTION:binary|body:OFF[:LEN] (LEN 2 when left out). */
 #define PROBE_MAX_ITEMS 64
 static int cmd_parts(struct imap_conn *c, char **av)
 {
 	const char *sections[PROBE_MAX_ITEMS];
 	uint64_t sizes[PROBE_MAX_ITEMS], uid = 0, v;
 	struct imap_whole w[PROBE_MAX_ITEMS];
-	struct imap_tail t[PROBE_MAX_ITEMS];
-	char *copy[3], *save = NULL;
-	size_t ns = 0, nw = 0, nt = 0;
+	struct imap_span t[PROBE_MAX_ITEMS];
+	char *copy[3], *save = NULL, *end;
+	size_t ns = 0, nw = 0, nt = 0, len;
+	uint64_t l;
 	int rc;
 
 	parse_u64(av[0], UINT32_MAX, &uid);
@@ -407,14 +456,22 @@ static int cmd_parts(struct imap_conn *c, char **av)
 				continue;
 			*how++ = '\0';
 			*num++ = '\0';
+			len = 2;
+			if ((end = strchr(num, ':')) != NULL) {
+				*end++ = '\0';
+				parse_u64(end, UINT32_MAX, &l);
+				len = (size_t)l;
+			}
 			parse_u64(num, UINT32_MAX, &v);
 			if (k == 1 && nw < PROBE_MAX_ITEMS)
 				w[nw++] = (struct imap_whole){.section = e,
 							      .binary = !strcmp(how, "binary"),
 							      .max = (size_t)v};
 			else if (k == 2 && nt < PROBE_MAX_ITEMS)
-				t[nt++] = (struct imap_tail){
-				    .section = e, .binary = !strcmp(how, "binary"), .off = v};
+				t[nt++] = (struct imap_span){.section = e,
+							     .binary = !strcmp(how, "binary"),
+							     .off = v,
+							     .len = len};
 		}
 	}
 	rc = imap_conn_fetch_parts(c, (uint32_t)uid, sections, ns, sizes, w, nw, t, nt);
@@ -430,9 +487,9 @@ static int cmd_parts(struct imap_conn *c, char **av)
 	}
 	for (size_t i = 0; rc == 0 && i < nt; i++) {
 		if (t[i].got == SIZE_MAX)
-			printf("TAIL uid=%" PRIu64 " section=%s got=none\n", uid, t[i].section);
+			printf("SPAN uid=%" PRIu64 " section=%s got=none\n", uid, t[i].section);
 		else
-			printf("TAIL uid=%" PRIu64 " section=%s got=%zu\n", uid, t[i].section,
+			printf("SPAN uid=%" PRIu64 " section=%s got=%zu\n", uid, t[i].section,
 			       t[i].got);
 	}
 	for (size_t i = 0; rc < 0 && i < nw; i++)
@@ -615,7 +672,7 @@ static int cmd_arity(const char *cmd)
 		return 3;
 	if (!strcmp(cmd, "bodies"))
 		return 2;
-	if (!strcmp(cmd, "search") || !strcmp(cmd, "structure"))
+	if (!strcmp(cmd, "search") || !strcmp(cmd, "structure") || !strcmp(cmd, "structures"))
 		return 1;
 	if (!strcmp(cmd, "bsizes"))
 		return 2;
@@ -699,6 +756,8 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			rc = cmd_flags(c, av + i + 1);
 		} else if (!strcmp(cmd, "structure")) {
 			rc = cmd_structure(c, av[i + 1]);
+		} else if (!strcmp(cmd, "structures")) {
+			rc = cmd_structures(c, av[i + 1]);
 		} else if (!strcmp(cmd, "bsizes")) {
 			rc = cmd_bsizes(c, av[i + 1], av[i + 2]);
 		} else if (!strcmp(cmd, "section")) {
