@@ -112,6 +112,10 @@ struct fs_mbox {
 	/* uid -> FS_PARTS node, for the messages whose STEM.parts exists as
 	 * a node (parts.c); NULL until the first. */
 	GHashTable *parts_dirs;
+	/* uid -> struct fs_parts_tree: structures fetched with another
+	 * message's, waiting for their own .parts listing (parts.c); NULL
+	 * until the first. */
+	GHashTable *trees;
 	/* name -> FS_STAGED node: new messages not yet appended (stage.c);
 	 * NULL until the first. */
 	GHashTable *staged;
@@ -294,6 +298,8 @@ int fs_parts_read(struct fs *fs, uint64_t ino, size_t size, off_t off, char **me
 void fs_parts_maybe_free(struct fs *fs, struct fs_node *n);
 /* Frees a node's parts data (fs_inode_destroy). */
 void fs_parts_data_free(struct fs_parts_data *pd);
+/* Frees a struct fs_parts_tree (the value destructor of fs_mbox.trees). */
+void fs_parts_tree_free(void *t);
 
 /* xattr.c: the value of name (malloc'd, *len_r bytes), or the list of
  * names when name is NULL. */

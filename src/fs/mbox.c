@@ -1013,6 +1013,8 @@ void fs_mbox_free_all(struct fs *fs)
 		g_hash_table_destroy(m->msgs);
 		if (m->gone != NULL)
 			g_hash_table_destroy(m->gone);
+		if (m->trees != NULL)
+			g_hash_table_destroy(m->trees);
 		free(m->raw);
 		free(m);
 	}

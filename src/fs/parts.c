@@ -6,10 +6,11 @@
  * ".parts": the tree, the raw header fields, every file's size and how it
  * is read); without a usable one it asks the server: BODYSTRUCTURE and
  * header fields (one round trip), then in one command BINARY.SIZE of its
- * encoded parts, the whole text of body.txt and body.html (whose size is
- * only known once their charset is converted) and a check of the sizes
- * already known, then, when BINARY.SIZE was asked, a check of those; and
- * stores the record.  headers.txt is kept in memory with the directory
+ * encoded parts with the span of decoded bytes where each should end, the
+ * whole text of body.txt and body.html (whose size is only known once
+ * their charset is converted) and a check of the sizes already known,
+ * then, only for a part whose end was not in its span, a check of its
+ * BINARY.SIZE; and stores the record.  headers.txt is kept in memory with the directory
  * node (made from the header fields); body.txt and body.html are kept in
  * the block cache as UTF-8 under "utf8:" + section, fetched and converted
  * again when evicted; every other file is read lazily, 64 KiB blocks at a
@@ -59,6 +60,31 @@
 /* The record's first line: magic, SP, 10-digit length, SP, SHA-256, LF. */
 #define PARTS_RECORD_HEAD (sizeof(PARTS_RECORD_MAGIC) - 1 + 1 + 10 + 1 + 64 + 1)
 #define PARTS_RECORD_MAX (32u << 20)
+
+/* Messages whose structure one command asks for: the one listed and the
+ * next ones of its mailbox, whose .parts is likely listed next. */
+#define PARTS_BATCH 32
+/* Structures a mailbox keeps waiting for their own listing. */
+#define PARTS_TREES_MAX 1024
+
+/* A structure fetched with another message's, in its mailbox's trees
+ * table (uid -> this) until its own .parts is listed. */
+struct fs_parts_tree {
+	uint32_t uidvalidity;
+	bool binary; /* the server offers BINARY */
+	struct imap_body *body;
+	char *headers; /* NUL-terminated after hlen bytes */
+	size_t hlen;
+};
+
+void fs_parts_tree_free(void *p)
+{
+	struct fs_parts_tree *t = p;
+
+	imap_body_free(&t->body);
+	free(t->headers);
+	free(t);
+}
 
 struct fs_parts_data {
 	struct imap_body *body; /* the tree; parts[i].body points into it */
@@ -196,12 +222,67 @@ static bool parts_size_plausible(const struct imap_body *b, uint64_t size)
 	return size <= b->size && size >= b->size / 3;
 }
 
+/* Room for the span that finds a part's decoded size (parts_span_for). */
+#define PARTS_SPAN (32u << 10)
+
+/* The decoded bytes of part b, encoded, within which it must end, as a
+ * span of at most PARTS_SPAN bytes that ends past that bound (so that a
+ * part ending inside gives fewer bytes back than asked: its exact size).
+ * quoted-printable: from 0, when the part is small enough to fit whole
+ * (decoding never makes it larger).  base64: e bytes of lines of L
+ * characters, each but the last ending in CRLF, hold about (e + 2) L /
+ * (L + 2) characters, 3 bytes for 4; mailers write lines of 76 (RFC 2045's
+ * most), 72, 64 or 60 characters, so the size lies between the estimates
+ * for 60 and 76, or for a short part anywhere up to 3/4 of e (no line
+ * ends at all): the widest of those ranges that fits, with 16 bytes to
+ * spare each side (padding, a final line end).  A span starting within
+ * 4 KiB of 0 starts at 0.  False when none fits (a large
+ * quoted-printable part, a base64 part of more than about 30 MB): its
+ * BINARY.SIZE is checked instead, in one more round trip. */
+static bool parts_span_for(const struct imap_body *b, uint64_t *off_r, size_t *len_r)
+{
+	uint64_t e = b->size, lo, hi;
+
+	if (e > ((uint64_t)1 << 40))
+		return false;
+	if (strcmp(b->encoding, "base64") != 0) {
+		lo = 0;
+		hi = e;
+	} else {
+		uint64_t est60 = (e + 2) * 3 * 60 / (4 * 62), est72 = (e + 2) * 3 * 72 / (4 * 74);
+		uint64_t est76 = (e + 2) * 3 * 76 / (4 * 78) + 16, all = e / 4 * 3 + 3;
+
+		lo = est60 > 16 ? est60 - 16 : 0;
+		hi = all;
+		if (hi - lo >= PARTS_SPAN)
+			hi = est76;
+		if (hi - lo >= PARTS_SPAN)
+			lo = est72 > 16 ? est72 - 16 : 0;
+	}
+	if (lo <= 4096)
+		lo = 0;
+	if (hi - lo >= PARTS_SPAN)
+		return false;
+	*off_r = lo;
+	*len_r = (size_t)(hi - lo) + 1;
+	return true;
+}
+
+/* The exact size span t shows, when the part ends inside it. */
+static bool parts_span_size(const struct imap_span *t, uint64_t *size_r)
+{
+	if (t->got == SIZE_MAX || t->got >= t->len || (t->got == 0 && t->off > 0))
+		return false;
+	*size_r = t->off + t->got;
+	return true;
+}
+
 /* Checks the sizes of the attachments not checked yet (checked[i] false),
  * in one command; a part that fails is marked local, to be fetched. */
 static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data *pd,
 			     const bool *checked, struct imap_conn **cp)
 {
-	struct imap_tail *t = calloc(pd->n ? pd->n : 1, sizeof(*t));
+	struct imap_span *t = calloc(pd->n ? pd->n : 1, sizeof(*t));
 	size_t *which = calloc(pd->n ? pd->n : 1, sizeof(*which)), n = 0;
 	int ret = 0;
 
@@ -216,12 +297,13 @@ static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct f
 		t[n].section = p->body->section;
 		t[n].binary = pd->binary[i];
 		t[n].off = pd->sizes[i] > 0 ? pd->sizes[i] - 1 : 0;
+		t[n].len = 2;
 		which[n++] = i;
 	}
 	if (n > 0) {
 		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
 		if (ret == 0)
-			ret = imap_conn_fetch_tails(*cp, pm->uid, t, n);
+			ret = imap_conn_fetch_spans(*cp, pm->uid, t, n);
 		if (ret == -ESTALE)
 			goto out;
 		if (ret < 0 && *cp != NULL) {
@@ -347,43 +429,239 @@ static void parts_store(struct fs *fs, const struct parts_msg *pm, const struct 
 	cache_block_put_run(fs->cfg.cache, &key, data, len);
 }
 
+/* ---- the structures of several messages in one command ---- */
+
+/* Takes pm's structure from its mailbox's trees table, if a neighbour's
+ * listing fetched it. */
+static bool parts_tree_take(struct fs *fs, const struct parts_msg *pm, struct imap_body **body_r,
+			    char **headers_r, size_t *hlen_r, bool *binary_r)
+{
+	struct fs_parts_tree *t = NULL;
+
+	pthread_mutex_lock(&fs->lock);
+	if (pm->mbox->trees != NULL) {
+		t = g_hash_table_lookup(pm->mbox->trees, GUINT_TO_POINTER(pm->uid));
+		if (t != NULL)
+			g_hash_table_steal(pm->mbox->trees, GUINT_TO_POINTER(pm->uid));
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (t == NULL)
+		return false;
+	if (t->uidvalidity != pm->uidvalidity) {
+		fs_parts_tree_free(t);
+		return false;
+	}
+	*body_r = t->body;
+	*headers_r = t->headers;
+	*hlen_r = t->hlen;
+	*binary_r = t->binary;
+	free(t);
+	return true;
+}
+
+static int parts_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether uid's .parts needs its structure from the server: listed in
+ * this mailbox, not loaded, none waiting.  Under fs->lock. */
+static bool parts_tree_wanted(const struct fs_mbox *m, uint32_t uid)
+{
+	const struct fs_node *d;
+
+	if (m->trees != NULL && g_hash_table_contains(m->trees, GUINT_TO_POINTER(uid)))
+		return false;
+	d = m->parts_dirs != NULL ? g_hash_table_lookup(m->parts_dirs, GUINT_TO_POINTER(uid)) : NULL;
+	return d == NULL || d->pd == NULL;
+}
+
+/* The UIDs whose structure to ask for with pm's, ascending, pm's among
+ * them: the next PARTS_BATCH - 1 listed messages of its mailbox (by UID,
+ * then the ones before when the end is near) whose structure is not
+ * known yet, in memory or in a record in the block cache.  Returns how
+ * many. */
+static size_t parts_batch(struct fs *fs, const struct parts_msg *pm, uint32_t *uids)
+{
+	uint32_t above[PARTS_BATCH], below[PARTS_BATCH];
+	size_t na = 0, nb = 0, n = 0;
+	GHashTableIter it;
+	gpointer k;
+
+	pthread_mutex_lock(&fs->lock);
+	if (pm->mbox->listed && pm->mbox->uidvalidity == pm->uidvalidity) {
+		/* The PARTS_BATCH - 1 smallest UIDs above, and as many
+		 * largest below, by insertion into short sorted arrays. */
+		g_hash_table_iter_init(&it, pm->mbox->msgs);
+		while (g_hash_table_iter_next(&it, &k, NULL)) {
+			uint32_t u = GPOINTER_TO_UINT(k);
+			size_t j;
+
+			if (u == pm->uid || !parts_tree_wanted(pm->mbox, u))
+				continue;
+			if (u > pm->uid && (na < PARTS_BATCH - 1 || u < above[na - 1])) {
+				j = na < PARTS_BATCH - 1 ? na++ : na - 1;
+				for (; j > 0 && above[j - 1] > u; j--)
+					above[j] = above[j - 1];
+				above[j] = u;
+			} else if (u < pm->uid && (nb < PARTS_BATCH - 1 || u > below[nb - 1])) {
+				j = nb < PARTS_BATCH - 1 ? nb++ : nb - 1;
+				for (; j > 0 && below[j - 1] < u; j--)
+					below[j] = below[j - 1];
+				below[j] = u;
+			}
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	uids[n++] = pm->uid;
+	for (size_t i = 0; i < na + nb && n < PARTS_BATCH; i++) {
+		struct cache_key key = {.mailbox = pm->raw,
+					.uidvalidity = pm->uidvalidity,
+					.uid = i < na ? above[i] : below[i - na],
+					.section = PARTS_RECORD_SECTION};
+
+		if (!cache_block_has(fs->cfg.cache, &key))
+			uids[n++] = key.uid;
+	}
+	qsort(uids, n, sizeof(*uids), parts_uid_cmp);
+	return n;
+}
+
+struct parts_batch_ctx {
+	struct fs *fs;
+	const struct parts_msg *pm;
+	struct imap_conn *c;
+	struct imap_body *body; /* pm's */
+	char *headers;
+	size_t hlen;
+	bool seen;
+	char why[300]; /* what was wrong with pm's BODYSTRUCTURE */
+};
+
+static int parts_batch_cb(void *arg, uint32_t uid, struct imap_body *body, const char *headers,
+			  size_t hlen, const char *err)
+{
+	struct parts_batch_ctx *b = arg;
+	struct fs_mbox *m = b->pm->mbox;
+	struct fs_parts_tree *t;
+	char *copy;
+
+	if (uid == b->pm->uid) {
+		b->seen = true;
+		if (body == NULL) {
+			snprintf(b->why, sizeof(b->why), "%s", err);
+			return -EPROTO;
+		}
+		b->body = body;
+		b->headers = g_memdup2(headers, hlen + 1);
+		b->hlen = hlen;
+		return 0;
+	}
+	if (body == NULL)
+		return 0; /* its own listing will say so */
+	copy = malloc(hlen + 1);
+	t = malloc(sizeof(*t));
+	if (copy == NULL || t == NULL)
+		abort();
+	memcpy(copy, headers, hlen + 1);
+	*t = (struct fs_parts_tree){.uidvalidity = b->pm->uidvalidity,
+				    .binary = imap_conn_has_cap(b->c, "BINARY"),
+				    .body = body,
+				    .headers = copy,
+				    .hlen = hlen};
+	pthread_mutex_lock(&b->fs->lock);
+	if (m->trees == NULL)
+		m->trees = g_hash_table_new_full(NULL, NULL, NULL, fs_parts_tree_free);
+	if (g_hash_table_size(m->trees) >= PARTS_TREES_MAX)
+		g_hash_table_remove_all(m->trees);
+	g_hash_table_replace(m->trees, GUINT_TO_POINTER(uid), t);
+	pthread_mutex_unlock(&b->fs->lock);
+	return 0;
+}
+
+/* pm's structure and header fields, and whether the server offers
+ * BINARY: waiting in its mailbox's trees table, else from the server, in
+ * one command with those of the next messages (parts_batch), which wait
+ * there for their own listing.  *cp as for fs_read_conn. */
+static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct imap_conn **cp,
+			   struct imap_body **body_r, char **headers_r, size_t *hlen_r,
+			   bool *binary_r)
+{
+	uint32_t uids[PARTS_BATCH];
+	size_t n;
+	int ret;
+
+	if (parts_tree_take(fs, pm, body_r, headers_r, hlen_r, binary_r))
+		return 0;
+	n = parts_batch(fs, pm, uids);
+	for (int attempt = 0;; attempt++) {
+		struct parts_batch_ctx b = {.fs = fs, .pm = pm};
+
+		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
+		if (ret == 0) {
+			b.c = *cp;
+			ret = imap_conn_fetch_structures(*cp, uids, n, parts_batch_cb, &b);
+		}
+		if ((ret == 0 && !b.seen) || b.why[0] != '\0') {
+			if (b.why[0] != '\0')
+				log_warnx("%s UID %u: the server sent a BODYSTRUCTURE that makes no "
+					  "sense: %s",
+					  pm->raw, pm->uid, b.why);
+			else
+				log_warnx("%s UID %u: no longer on the server", pm->raw, pm->uid);
+			imap_pool_put(fs->cfg.pool, *cp);
+			*cp = NULL;
+			g_free(b.headers);
+			return b.why[0] != '\0' ? -EPROTO : -ENOENT;
+		}
+		if (ret == 0) {
+			*body_r = b.body;
+			*headers_r = b.headers;
+			*hlen_r = b.hlen;
+			*binary_r = imap_conn_has_cap(*cp, "BINARY");
+			return 0;
+		}
+		imap_body_free(&b.body);
+		g_free(b.headers);
+		if (ret == -ESTALE || !parts_failed(fs, pm, cp, ret, attempt, "reading the structure"))
+			return ret;
+	}
+}
+
 /* Fetches what the listing needs: the tree, and every file's size.  Round
- * trips: (1) the structure and header fields; (2) in one command, the
- * BINARY.SIZE of every encoded attachment, the whole text of body.txt and
- * body.html and the last bytes of every attachment whose size the
- * structure gave (unencoded ones); (3) only when some BINARY.SIZE was
- * taken, the last bytes of those parts.  Command (2) is left out when the
- * message has nothing but headers.txt.  Parts decoded here (no BINARY)
- * cost one more each. */
+ * trips: (1) the structure and header fields; (2) in one command, for
+ * every encoded attachment its BINARY.SIZE and the span of decoded bytes
+ * where it should end (parts_span_for), the whole text of body.txt and
+ * body.html, and the last bytes of every attachment whose size the
+ * structure gave (unencoded ones); (3) only when a span missed its part's
+ * end (or there was none), the check of that part's BINARY.SIZE.
+ * Command (2) is left out when the message has nothing but headers.txt.
+ * Parts decoded here (no BINARY) cost one more each. */
 static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r,
 		       char **headers_r, size_t *hlen_r)
 {
 	struct fs_parts_data *pd = calloc(1, sizeof(*pd));
 	struct imap_conn *c = NULL;
 	char *headers = NULL;
-	size_t hlen = 0, nsizes = 0, nwhole = 0, ntails = 0;
+	size_t hlen = 0, nsizes = 0, nwhole = 0, nspans = 0;
 	const char **sections = NULL;
 	uint64_t *sizes = NULL;
 	size_t *which = NULL, *which_t = NULL, which_w[2];
 	struct imap_whole whole[2];
-	struct imap_tail *tails = NULL;
+	struct imap_span *spans = NULL;
 	bool *checked = NULL, *fetched = NULL;
-	bool binary;
+	bool binary = false;
 	int ret;
 
 	if (pd == NULL)
 		abort();
-	for (int attempt = 0;; attempt++) {
-		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, &c);
-		if (ret == 0)
-			ret = imap_conn_fetch_structure(c, pm->uid, &pd->body, &headers, &hlen);
-		if (ret == 0 || ret == -ESTALE ||
-		    !parts_failed(fs, pm, &c, ret, attempt, "reading the structure"))
-			break;
-	}
+	/* c stays NULL when the structure was waiting: the commands below
+	 * get a connection when they need one. */
+	ret = parts_structure(fs, pm, &c, &pd->body, &headers, &hlen, &binary);
 	if (ret < 0)
 		goto out;
-	binary = imap_conn_has_cap(c, "BINARY");
 	pd->n = mail_parts_list(pd->body, &pd->parts);
 	pd->sizes = calloc(pd->n, sizeof(*pd->sizes));
 	pd->texts = calloc(pd->n, sizeof(*pd->texts));
@@ -393,11 +671,11 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	sizes = calloc(pd->n, sizeof(*sizes));
 	which = calloc(pd->n, sizeof(*which));
 	which_t = calloc(pd->n, sizeof(*which_t));
-	tails = calloc(pd->n, sizeof(*tails));
+	spans = calloc(pd->n, sizeof(*spans));
 	checked = calloc(pd->n, sizeof(*checked));
 	fetched = calloc(pd->n, sizeof(*fetched));
 	if (!pd->sizes || !pd->texts || !pd->binary || !pd->local || !sections || !sizes ||
-	    !which || !which_t || !tails || !checked || !fetched)
+	    !which || !which_t || !spans || !checked || !fetched)
 		abort();
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
@@ -417,23 +695,32 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			}
 		} else if (!parts_encoded(p->body)) {
 			pd->sizes[i] = p->body->size;
-			tails[ntails] = (struct imap_tail){.section = p->body->section,
+			spans[nspans] = (struct imap_span){.section = p->body->section,
 							   .off = pd->sizes[i] > 0 ? pd->sizes[i] - 1
-										   : 0};
-			which_t[ntails++] = i;
+										   : 0,
+							   .len = 2};
+			which_t[nspans++] = i;
 		} else if (binary) {
+			uint64_t off;
+			size_t len;
+
 			pd->binary[i] = true;
 			sections[nsizes] = p->body->section;
 			which[nsizes++] = i;
+			if (parts_span_for(p->body, &off, &len)) {
+				spans[nspans] = (struct imap_span){
+				    .section = p->body->section, .binary = true, .off = off, .len = len};
+				which_t[nspans++] = i;
+			}
 		} else {
 			pd->local[i] = true;
 		}
 	}
-	if (nsizes + nwhole + ntails > 0) {
+	if (nsizes + nwhole + nspans > 0) {
 		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, &c);
 		if (ret == 0)
 			ret = imap_conn_fetch_parts(c, pm->uid, sections, nsizes, sizes, whole, nwhole,
-						    tails, ntails);
+						    spans, nspans);
 		if (ret == -ESTALE)
 			goto out;
 		if (ret < 0) {
@@ -457,12 +744,39 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 				pd->local[i] = pd->parts[i].kind == MAIL_PART_FILE ||
 					       pd->parts[i].kind == MAIL_PART_MESSAGE;
 			}
-			nsizes = nwhole = ntails = 0;
+			nsizes = nwhole = nspans = 0;
+		}
+		for (size_t k = 0; k < nspans; k++) {
+			size_t j = which_t[k];
+			uint64_t size;
+
+			if (!parts_encoded(pd->parts[j].body)) {
+				checked[j] = true;
+				if (spans[k].got == (pd->sizes[j] > 0 ? 1u : 0u))
+					continue;
+				log_info("%s UID %u part %s: not %llu bytes as the server says; "
+					 "fetching it to learn its size",
+					 pm->raw, pm->uid, spans[k].section,
+					 (unsigned long long)pd->sizes[j]);
+				pd->local[j] = true;
+			} else if (parts_span_size(&spans[k], &size)) {
+				/* Found where it ends: exact, whatever BINARY.SIZE
+				 * said. */
+				pd->sizes[j] = size;
+				checked[j] = true;
+			}
 		}
 		for (size_t k = 0; k < nsizes; k++) {
 			size_t j = which[k];
 
-			if (parts_size_plausible(pd->parts[j].body, sizes[k])) {
+			if (checked[j]) {
+				if (sizes[k] != pd->sizes[j])
+					log_debug(LOG_FS, "%s UID %u part %s: BINARY.SIZE %llu, but it ends "
+						  "after %llu bytes",
+						  pm->raw, pm->uid, pd->parts[j].body->section,
+						  (unsigned long long)sizes[k],
+						  (unsigned long long)pd->sizes[j]);
+			} else if (parts_size_plausible(pd->parts[j].body, sizes[k])) {
 				pd->sizes[j] = sizes[k];
 			} else {
 				/* Dovecot 2.3.19 was seen saying 2^64 - 7526359
@@ -488,24 +802,14 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			g_free(data);
 			fetched[j] = true;
 		}
-		for (size_t k = 0; k < ntails; k++) {
-			size_t j = which_t[k];
-
-			checked[j] = true;
-			if (tails[k].got == (pd->sizes[j] > 0 ? 1u : 0u))
-				continue;
-			log_info("%s UID %u part %s: not %llu bytes as the server says; fetching it "
-				 "to learn its size",
-				 pm->raw, pm->uid, tails[k].section, (unsigned long long)pd->sizes[j]);
-			pd->local[j] = true;
-		}
 	}
-	/* Every size comes from the server (BODYSTRUCTURE, BINARY.SIZE), and
-	 * Dovecot 2.3.19's BINARY.SIZE is wrong for about 1.5% of real
-	 * parts: each is checked by fetching the byte at size - 1 and the
-	 * one after it (1 byte back means exact), all in one command (those
-	 * the structure gave already were, with the texts); a part that fails
-	 * is fetched whole below to learn its size. */
+	/* Every size comes from the server (BODYSTRUCTURE, BINARY.SIZE, a
+	 * span), and Dovecot 2.3.19's BINARY.SIZE is wrong for about 1.5% of
+	 * real parts: each not found by its span is checked by fetching the
+	 * byte at size - 1 and the one after it (1 byte back means exact), all
+	 * in one command (those the structure gave already were, with the
+	 * texts); a part that fails is fetched whole below to learn its
+	 * size. */
 	ret = parts_check_sizes(fs, pm, pd, checked, &c);
 	if (ret < 0)
 		goto out;
@@ -538,7 +842,7 @@ out:
 	free(sizes);
 	free(which);
 	free(which_t);
-	free(tails);
+	free(spans);
 	free(checked);
 	free(fetched);
 	if (ret < 0) {
