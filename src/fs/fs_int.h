@@ -155,6 +155,7 @@ struct fs {
 	uint64_t nbytes;
 	struct fs_quota quota;
 	unsigned gen; /* generation counter for mark-and-sweep merges */
+	unsigned parts_trees; /* entries in all mailboxes' trees tables */
 
 	char delim; /* of the first mailbox LIST showed: for new top levels */
 	bool tree_refreshing;

@@ -62,10 +62,15 @@
 #define PARTS_RECORD_MAX (32u << 20)
 
 /* Messages whose structure one command asks for: the one listed and the
- * next ones of its mailbox, whose .parts is likely listed next. */
+ * next ones of its mailbox, whose .parts is likely listed next.  Their
+ * structures wait in their mailbox's trees table (under fs->lock), unless
+ * large. */
 #define PARTS_BATCH 32
-/* Structures a mailbox keeps waiting for their own listing. */
-#define PARTS_TREES_MAX 1024
+/* Structures waiting for their own listing, in all mailboxes, and what
+ * one may hold: about 10 MiB at most. */
+#define PARTS_TREES_MAX 512
+#define PARTS_TREE_HEADERS_MAX (16u << 10)
+#define PARTS_TREE_PARTS_MAX 64
 
 /* A structure fetched with another message's, in its mailbox's trees
  * table (uid -> this) until its own .parts is listed. */
@@ -441,8 +446,10 @@ static bool parts_tree_take(struct fs *fs, const struct parts_msg *pm, struct im
 	pthread_mutex_lock(&fs->lock);
 	if (pm->mbox->trees != NULL) {
 		t = g_hash_table_lookup(pm->mbox->trees, GUINT_TO_POINTER(pm->uid));
-		if (t != NULL)
+		if (t != NULL) {
 			g_hash_table_steal(pm->mbox->trees, GUINT_TO_POINTER(pm->uid));
+			fs->parts_trees--;
+		}
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (t == NULL)
@@ -529,6 +536,33 @@ static size_t parts_batch(struct fs *fs, const struct parts_msg *pm, uint32_t *u
 	return n;
 }
 
+/* The nodes of tree b, counting up to max. */
+static size_t parts_count(const struct imap_body *b, size_t max)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < b->nchildren && n < max; i++)
+		n += parts_count(&b->children[i], max - n);
+	return n;
+}
+
+/* Drops every waiting structure (when there are too many: those not
+ * listed by now are fetched again when they are).  Under fs->lock. */
+static void parts_trees_clear(struct fs *fs)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, fs->mboxes);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct fs_mbox *m = v;
+
+		if (m->trees != NULL)
+			g_hash_table_remove_all(m->trees);
+	}
+	fs->parts_trees = 0;
+}
+
 struct parts_batch_ctx {
 	struct fs *fs;
 	const struct parts_msg *pm;
@@ -561,6 +595,11 @@ static int parts_batch_cb(void *arg, uint32_t uid, struct imap_body *body, const
 	}
 	if (body == NULL)
 		return 0; /* its own listing will say so */
+	if (hlen > PARTS_TREE_HEADERS_MAX || parts_count(body, PARTS_TREE_PARTS_MAX + 1) >
+						  PARTS_TREE_PARTS_MAX) {
+		imap_body_free(&body); /* large: fetched again when listed */
+		return 0;
+	}
 	copy = malloc(hlen + 1);
 	t = malloc(sizeof(*t));
 	if (copy == NULL || t == NULL)
@@ -572,10 +611,12 @@ static int parts_batch_cb(void *arg, uint32_t uid, struct imap_body *body, const
 				    .headers = copy,
 				    .hlen = hlen};
 	pthread_mutex_lock(&b->fs->lock);
+	if (b->fs->parts_trees >= PARTS_TREES_MAX)
+		parts_trees_clear(b->fs);
 	if (m->trees == NULL)
 		m->trees = g_hash_table_new_full(NULL, NULL, NULL, fs_parts_tree_free);
-	if (g_hash_table_size(m->trees) >= PARTS_TREES_MAX)
-		g_hash_table_remove_all(m->trees);
+	if (g_hash_table_lookup(m->trees, GUINT_TO_POINTER(uid)) == NULL)
+		b->fs->parts_trees++;
 	g_hash_table_replace(m->trees, GUINT_TO_POINTER(uid), t);
 	pthread_mutex_unlock(&b->fs->lock);
 	return 0;
