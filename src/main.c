@@ -24,6 +24,7 @@
 #include "imapfs/opts.h"
 #include "imapfs/sdnotify.h"
 #include "imapfs/secret.h"
+#include "imapfs/stop.h"
 
 #define MAIN_ERRLEN 512
 
@@ -398,13 +399,20 @@ int main(int argc, char **argv)
 		sdnotify_send("READY=1\nSTATUS=%s", ready);
 	else if (sdnotify_ready_when_answering(probe_path, unmounted_dev, ready) < 0)
 		log_warnx("cannot start the readiness probe; not reporting ready");
+	if (stop_start(se) < 0)
+		log_warnx("cannot watch for the stop; a stop may wait for -o timeout");
 	status = main_serve(se) == 0 ? 0 : 1;
+	stop_begin();
 	sdnotify_send("STOPPING=1\nSTATUS=unmounting %s", o.mountpoint);
 	log_info("unmounting %s", o.mountpoint);
 	err[0] = '\0';
 
 out_unmount:
 	fuse_session_unmount(se);
+	/* The background threads end within the grace period (stop.h); the
+	 * staged messages go after, in the FUSE destroy. */
+	fs_stop_workers(fs);
+	stop_end();
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:

@@ -43,6 +43,10 @@ struct fs;
 
 struct fs *fs_new(const struct fs_config *cfg);
 void fs_free(struct fs **fs);
+/* After the loop: stops the background threads (watchers, prefetch
+ * workers, the kernel notifier, the append thread).  What is staged is
+ * appended later, in the FUSE destroy.  fs_free does it too. */
+void fs_stop_workers(struct fs *fs);
 
 /* Loads the mailbox tree (LIST) so the mount answers at once and failures
  * reach the shell before mounting, and the quota df shows (GETQUOTAROOT,

@@ -52,7 +52,8 @@ int net_write(struct net_conn *c, const void *buf, size_t len);
 /* Waits at most timeout_ms until c has bytes to read (bytes TLS already
  * decrypted count) or wake_fd (-1: none) becomes readable; for a thread
  * that waits on a connection for a long time and must be stoppable (IDLE).
- * Returns 1 when c is readable, 0 when woken or the time is up, -errno. */
+ * Returns 1 when c is readable, 0 when woken or the time is up, -errno.
+ * Not cancelled by net_abort: such a thread has wake_fd for that. */
 int net_poll_in(struct net_conn *c, int wake_fd, int timeout_ms);
 
 /* The clock of deadlines: CLOCK_MONOTONIC in ms. */
@@ -84,6 +85,19 @@ void net_cond_init(pthread_cond_t *cv);
  * (0: no bound).  0
  * when woken, -ETIMEDOUT when the deadline has passed (then no wait). */
 int net_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms);
+
+/* Stopping.  net_abort_init (once, before any thread) makes the stop
+ * pipe; net_abort (async-signal-safe) makes every network wait of every
+ * thread (but net_poll_in's), in progress or to come, fail at once with
+ * -ECANCELED, until
+ * net_abort_clear; net_abort_fd is the pipe's read end (readable while
+ * stopping), for a thread that wants to wake with it.  A daemon being
+ * stopped uses it so that requests waiting on a server that went quiet
+ * end now, not at their timeout. */
+int net_abort_init(void);
+void net_abort(void);
+void net_abort_clear(void);
+int net_abort_fd(void);
 
 bool net_is_tls(const struct net_conn *c);
 /* The last failure's reason (empty string if none). */

@@ -55,6 +55,14 @@ void fs_free(struct fs **fsp)
 	*fsp = NULL;
 }
 
+void fs_stop_workers(struct fs *fs)
+{
+	fs_watch_stop(fs);
+	fs_notify_stop(fs);
+	fs_prefetch_stop(fs);
+	fs_stage_stop_thread(fs);
+}
+
 void fs_set_session(struct fs *fs, struct fuse_session *se)
 {
 	fs->session = se;

@@ -358,8 +358,10 @@ struct fs_stage;
  * append thread.  Does nothing without a cache directory (creating a
  * file then gives EROFS). */
 void fs_stage_start(struct fs *fs);
-/* In the FUSE destroy: appends what is staged (what fails stays on disk
- * for the next mount) and stops the thread. */
+/* Stops the append thread (idempotent). */
+void fs_stage_stop_thread(struct fs *fs);
+/* In the FUSE destroy: stops the thread, appends what is staged (what
+ * fails stays on disk for the next mount). */
 void fs_stage_stop(struct fs *fs);
 void fs_stage_free(struct fs *fs);
 int fs_stage_create(struct fs *fs, uint64_t parent, const char *name, struct fuse_entry_param *e);

@@ -1036,11 +1036,9 @@ void fs_stage_start(struct fs *fs)
 		log_warnx("cannot start the append thread; new messages go at fsync or unmount");
 }
 
-void fs_stage_stop(struct fs *fs)
+void fs_stage_stop_thread(struct fs *fs)
 {
 	struct fs_stage *st = fs->stage;
-	struct fs_node *n;
-	gint64 wait_us = 0;
 
 	if (st == NULL)
 		return;
@@ -1051,13 +1049,27 @@ void fs_stage_stop(struct fs *fs)
 	if (st->running)
 		pthread_join(st->thread, NULL);
 	st->running = false;
-	/* Unmount: whatever is complete goes now; what fails stays on disk
-	 * for the next mount. */
+}
+
+void fs_stage_stop(struct fs *fs)
+{
+	struct fs_stage *st = fs->stage;
+	struct fs_node *n;
+	gint64 wait_us = 0;
+
+	if (st == NULL)
+		return;
+	fs_stage_stop_thread(fs);
+	/* Unmount: whatever is complete goes now, within one timeout in all
+	 * (a server that went quiet must not hold the exit for a timeout per
+	 * message); what fails stays on disk for the next mount. */
 	if (fs->cfg.pool != NULL) {
+		net_set_thread_deadline(net_now_ms() + fs->cfg.timeout_ms);
 		pthread_mutex_lock(&fs->lock);
 		while ((n = stage_next(fs, true, &wait_us)) != NULL)
 			(void)stage_run(fs, n);
 		pthread_mutex_unlock(&fs->lock);
+		net_set_thread_deadline(0);
 	}
 }
 

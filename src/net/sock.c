@@ -3,6 +3,7 @@
  * poll() bounded by the connection's timeout, its deadline and the
  * thread's. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -78,18 +79,60 @@ int net_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms)
 	return pthread_cond_timedwait(cv, mu, &ts) == ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
+/* The stop pipe (net_abort): every wait polls its read end too.  The
+ * byte written stays there, so every wait, now and later, sees it until
+ * net_abort_clear. */
+static int net_stop_fd[2] = {-1, -1};
+
+int net_abort_init(void)
+{
+	if (net_stop_fd[0] >= 0)
+		return 0;
+	if (pipe2(net_stop_fd, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+void net_abort(void)
+{
+	int saved = errno;
+	ssize_t n;
+
+	if (net_stop_fd[1] >= 0)
+		n = write(net_stop_fd[1], "x", 1);
+	(void)n;
+	errno = saved;
+}
+
+void net_abort_clear(void)
+{
+	char b[64];
+
+	if (net_stop_fd[0] >= 0)
+		while (read(net_stop_fd[0], b, sizeof(b)) > 0)
+			;
+}
+
+int net_abort_fd(void)
+{
+	return net_stop_fd[0];
+}
+
 /* Polls fd until deadline (monotonic ms), restarting after signals with
  * the time that is left.  0 when ready (or in error: the caller's next
- * call reports it), -ETIMEDOUT, or -errno. */
+ * call reports it), -ETIMEDOUT, -ECANCELED after net_abort, or -errno. */
 static int net_poll_until(int fd, short events, int64_t deadline)
 {
-	struct pollfd pfd = {.fd = fd, .events = events};
+	struct pollfd pfd[2] = {{.fd = fd, .events = events}, {.fd = net_stop_fd[0], .events = POLLIN}};
 
 	for (;;) {
 		int64_t left = deadline - net_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
-		int n = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+		int n = poll(pfd, net_stop_fd[0] >= 0 ? 2 : 1,
+			     left > 0x7fffffff ? 0x7fffffff : (int)left);
+		if (n > 0 && pfd[1].revents != 0)
+			return -ECANCELED;
 		if (n > 0)
 			return 0;
 		if (n == 0)
@@ -261,6 +304,8 @@ void net_io_error(struct net_conn *c, int rc, const char *what)
 	if (rc == -ETIMEDOUT) {
 		net_fmt_timeout(c->timeout_ms, tbuf, sizeof(tbuf));
 		net_set_error(c, "%s %s timed out after %s", what, c->host, tbuf);
+	} else if (rc == -ECANCELED) {
+		net_set_error(c, "%s %s given up: imapfs is stopping", what, c->host);
 	} else {
 		net_set_error(c, "%s %s failed: %s", what, c->host, strerror(-rc));
 	}

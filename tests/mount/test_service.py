@@ -12,6 +12,10 @@ Dovecot.
                  nothing mounted; no READY=1 when the login fails (exit 1);
                  password_command does not inherit NOTIFY_SOCKET, and
                  STATUS= says it runs.
+    StopTest     SIGTERM during a read, and an unmount with staged messages,
+                 while the server hangs: the daemon exits within 2 s of
+                 grace (plus one timeout for the appends), not a timeout per
+                 wait; the next mount appends what was left, once each.
     RestartTest  a daemon killed with SIGKILL leaves a dead mount (ENOTCONN);
                  starting imapfs again on it detaches it and mounts (what
                  Restart=on-failure relies on).
@@ -266,6 +270,109 @@ class RestartTest(TimedTestCase):
             self.assertEqual(problems, [])
         finally:
             first.kill()
+
+
+class StopTest(TimedTestCase):
+    """Stopping while the server hangs (every Dovecot process SIGSTOPped:
+    connections are accepted, nothing answers).  What waits on the network
+    is given up 2 s (STOP_GRACE_MS) after the stop, not at -o timeout; the
+    staged messages' appends at unmount take one timeout in all, and what
+    they could not append is appended by the next mount."""
+
+    @limit(90)
+    def test_sigterm_during_a_read_on_a_hung_server(self):
+        mnt = tm.Mount(USER).start()  # -o timeout: the default 30 s
+        reader = None
+        try:
+            box = mnt.path("INBOX")
+            name = next(n for n in os.listdir(box) if n.endswith(".eml"))
+            with tm._server.stopped():
+                reader = subprocess.Popen(["cat", os.path.join(box, name)], stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
+                time.sleep(0.5)
+                self.assertIsNone(reader.poll(), "the read did not wait")
+                t0 = time.monotonic()
+                mnt.proc.send_signal(signal.SIGTERM)
+                try:
+                    mnt.proc.wait(40)
+                except subprocess.TimeoutExpired:
+                    pass
+                took = time.monotonic() - t0
+                reader.wait(10)
+        finally:
+            if reader is not None and reader.poll() is None:
+                reader.kill()
+            problems = mnt.stop()
+        tm._log(f"stop: SIGTERM during a read on a hung server: the daemon exited {took:.2f} s later "
+                f"(-o timeout 30 s)")
+        self.assertEqual(problems, [])
+        self.assertEqual(mnt.exit_status, 0, mnt.stderr())
+        self.assertLess(took, 6, mnt.stderr())
+        self.assertNotEqual(reader.returncode, 0)
+        self.assertRegex(mnt.stderr(), r"network work still waits 2 s after the stop signal; giving it up")
+
+    def staged_on_a_hung_server(self, settle):
+        """Copies 3 messages in while the server hangs, waits settle
+        seconds, unmounts: (seconds until the daemon exited, its stderr);
+        then checks that the next mount on the same cache appends each
+        exactly once, the server back."""
+        cache = tempfile.mkdtemp(prefix="cache-", dir=tm._tmp)
+        opts = ["-o", "timeout=5", "-o", f"cache_dir={cache}"]
+        mnt = tm.Mount(USER, opts=opts).start()
+        ids = [f"<stop-{i}-{time.time_ns()}@example.org>" for i in range(3)]
+        try:
+            box = mnt.path("INBOX")
+            with tm._server.stopped():
+                for i, mid in enumerate(ids):
+                    with open(os.path.join(box, f"stop-{i}.eml"), "wb") as f:
+                        f.write(f"From: a@example.org\r\nSubject: stop {i}\r\nMessage-ID: {mid}\r\n"
+                                f"Date: Sat, 06 May 2023 07:08:09 +0000\r\n\r\nbody {i}\r\n".encode())
+                time.sleep(settle)
+                t0 = time.monotonic()
+                problems = mnt.stop(timeout=60)
+                took = time.monotonic() - t0
+        finally:
+            mnt.kill()
+        self.assertEqual(problems, [], mnt.stderr())
+        again = tm.Mount(USER, opts=opts).start()
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                m = tm._server.imap_client(USER)
+                try:
+                    m.select("INBOX", readonly=True)
+                    counts = [len(m.search(None, "HEADER", "Message-ID", mid)[1][0].split()) for mid in ids]
+                finally:
+                    m.logout()
+                if counts == [1, 1, 1] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        finally:
+            problems = again.stop()
+        self.assertEqual(counts, [1, 1, 1], again.stderr())
+        self.assertEqual(problems, [])
+        return took, mnt.stderr()
+
+    @limit(150)
+    def test_unmount_while_the_append_thread_hangs(self):
+        # 3 s: the append thread has taken the messages (2 s after the
+        # last write) and waits on the server.
+        took, err = self.staged_on_a_hung_server(3)
+        tm._log(f"stop: unmount while the append thread waits on a hung server (-o timeout=5): "
+                f"the daemon exited {took:.2f} s later")
+        # The grace period, not the timeout (before: 9 s).
+        self.assertLess(took, 2 + 2.5, err)
+
+    @limit(150)
+    def test_unmount_appends_within_one_timeout(self):
+        # At once: the append thread has not started; the appends at
+        # unmount meet the hung server, all three within one timeout.
+        took, err = self.staged_on_a_hung_server(0)
+        tm._log(f"stop: unmount with 3 messages to append on a hung server (-o timeout=5): "
+                f"the daemon exited {took:.2f} s later")
+        # One timeout in all (before: one per message, 15 s).
+        self.assertLess(took, 5 + 2.5, err)
+        self.assertGreater(took, 4, err)
 
 
 # --- installation and systemd-analyze ----------------------------------------
