@@ -227,8 +227,12 @@ static bool parts_size_plausible(const struct imap_body *b, uint64_t size)
 	return size <= b->size && size >= b->size / 3;
 }
 
-/* Room for the span that finds a part's decoded size (parts_span_for). */
+/* Room for the span that finds a part's decoded size (parts_span_for),
+ * and for all of one listing's: past it, parts have their BINARY.SIZE
+ * checked instead (a message of thousands of attachments must not make
+ * a response of hundreds of MB). */
 #define PARTS_SPAN (32u << 10)
+#define PARTS_SPANS_MAX (4u << 20)
 
 /* The decoded bytes of part b, encoded, within which it must end, as a
  * span of at most PARTS_SPAN bytes that ends past that bound (so that a
@@ -686,7 +690,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	struct fs_parts_data *pd = calloc(1, sizeof(*pd));
 	struct imap_conn *c = NULL;
 	char *headers = NULL;
-	size_t hlen = 0, nsizes = 0, nwhole = 0, nspans = 0;
+	size_t hlen = 0, nsizes = 0, nwhole = 0, nspans = 0, span_bytes = 0;
 	const char **sections = NULL;
 	uint64_t *sizes = NULL;
 	size_t *which = NULL, *which_t = NULL, which_w[2];
@@ -748,7 +752,8 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			pd->binary[i] = true;
 			sections[nsizes] = p->body->section;
 			which[nsizes++] = i;
-			if (parts_span_for(p->body, &off, &len)) {
+			if (parts_span_for(p->body, &off, &len) && span_bytes + len <= PARTS_SPANS_MAX) {
+				span_bytes += len;
 				spans[nspans] = (struct imap_span){
 				    .section = p->body->section, .binary = true, .off = off, .len = len};
 				which_t[nspans++] = i;
