@@ -283,6 +283,36 @@ int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name)
 	return 0;
 }
 
+/* After RENAME from to (and the LIST that followed): every mailbox that
+ * went with it, from and those under it, points to the mailbox it is now
+ * (moved_to).  The kernel has moved the directory entry to the old
+ * directory, so until the notifier's invalidation lands a listing or a
+ * lookup there must show the new mailbox, not an empty gone one. */
+static void change_moved(struct fs *fs, const char *from, const char *to, char delim)
+{
+	size_t fromlen = strlen(from);
+	GHashTableIter it;
+	gpointer v;
+
+	pthread_mutex_lock(&fs->lock);
+	g_hash_table_iter_init(&it, fs->mboxes);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct fs_mbox *x = v, *y;
+		char *now;
+
+		if (strncmp(x->raw, from, fromlen) != 0 ||
+		    (x->raw[fromlen] != '\0' && (delim == 0 || x->raw[fromlen] != delim)) ||
+		    x->dir->linked)
+			continue;
+		now = g_strconcat(to, x->raw + fromlen, NULL);
+		y = g_hash_table_lookup(fs->mboxes, now);
+		if (y != NULL && y != x)
+			x->moved_to = y;
+		g_free(now);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
 static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newparent,
 			      const char *newname, unsigned flags)
 {
@@ -325,6 +355,7 @@ static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newpare
 	change_put(fs, &c, ret, "RENAME");
 	if (ret == 0) {
 		log_info("renamed mailbox %s to %s", from, to);
+		change_moved(fs, from, to, m->delim);
 		imap_pool_forget_mailbox(fs->cfg.pool, from, m->delim);
 		/* The kernel moved its name to the old directory's inode; the
 		 * new mailbox is another node. */

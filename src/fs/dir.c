@@ -85,6 +85,8 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 	ret = node == NULL				       ? -ENOENT
 	      : node->kind == FS_MSG || node->kind == FS_PART ? -ENOTDIR
 							       : 0;
+	if (ret == 0)
+		node = fs_mbox_follow(node);
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0)
 		return ret;

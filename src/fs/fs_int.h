@@ -124,6 +124,11 @@ struct fs_mbox {
 	 * before the change must not bring them back.  NULL until the first;
 	 * emptied with the listing. */
 	GHashTable *gone;
+	/* The mailbox this one was renamed to by this mount (change.c): the
+	 * kernel moves its entry to the old directory, which then stands for
+	 * the new one (fs_mbox_follow) until the notifier's invalidation
+	 * lands.  NULL otherwise. */
+	struct fs_mbox *moved_to;
 };
 
 /* What statfs reports beyond the listings (quota.c); in struct fs,
@@ -237,6 +242,10 @@ int fs_wait(struct fs *fs);
 
 /* A connection failure that a second attempt on a fresh connection can
  * cure: the server dropped an idle connection. */
+/* With fs->lock: the directory to serve for dir: itself, or for the
+ * unlinked directory of a mailbox this mount renamed, the renamed one's
+ * (moved_to, followed). */
+struct fs_node *fs_mbox_follow(struct fs_node *dir);
 bool fs_conn_retryable(struct imap_conn *c, int err);
 /* Logs a failed command on c about what: a warning, or a note when it is
  * about to be retried. */
