@@ -182,7 +182,7 @@ int fs_change_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fus
 	int ret;
 
 	pthread_mutex_lock(&fs->lock);
-	p = fs_inode_get(fs, parent);
+	p = fs_dir_get(fs, parent);
 	if (p == NULL)
 		ret = -ENOENT;
 	else if (g_hash_table_lookup(p->children ? p->children : fs->mboxes, name) != NULL)
@@ -221,7 +221,7 @@ out:
 /* The mailbox shown as name in directory parent, with fs->lock held. */
 static int change_child_mbox(struct fs *fs, uint64_t parent, const char *name, struct fs_mbox **m_r)
 {
-	struct fs_node *p = fs_inode_get(fs, parent), *d;
+	struct fs_node *p = fs_dir_get(fs, parent), *d;
 
 	if (p == NULL)
 		return -ENOENT;
@@ -323,7 +323,7 @@ static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newpare
 	int ret = 0;
 
 	pthread_mutex_lock(&fs->lock);
-	np = fs_inode_get(fs, newparent);
+	np = fs_dir_get(fs, newparent);
 	if (np == NULL)
 		ret = -ENOENT;
 	else if (change_is_inbox(m))
@@ -370,7 +370,7 @@ static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newpare
 /* The message shown as name in directory parent, with fs->lock held. */
 static int change_child_msg(struct fs *fs, uint64_t parent, const char *name, struct fs_node **n_r)
 {
-	struct fs_node *p = fs_inode_get(fs, parent), *n;
+	struct fs_node *p = fs_dir_get(fs, parent), *n;
 	uint32_t uid;
 
 	if (p == NULL)
@@ -598,7 +598,7 @@ static int change_rename_msg(struct fs *fs, struct fs_node *n, uint64_t parent, 
 	int ret = 0;
 
 	pthread_mutex_lock(&fs->lock);
-	np = fs_inode_get(fs, newparent);
+	np = fs_dir_get(fs, newparent);
 	m = n->mbox;
 	if (np == NULL)
 		ret = -ENOENT;

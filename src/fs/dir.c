@@ -81,12 +81,10 @@ int fs_dir_open(struct fs *fs, uint64_t ino, struct fs_dir **d_r)
 	int ret;
 
 	pthread_mutex_lock(&fs->lock);
-	node = fs_inode_get(fs, ino);
+	node = fs_dir_get(fs, ino);
 	ret = node == NULL				       ? -ENOENT
 	      : node->kind == FS_MSG || node->kind == FS_PART ? -ENOTDIR
 							       : 0;
-	if (ret == 0)
-		node = fs_mbox_follow(node);
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0)
 		return ret;

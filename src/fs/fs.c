@@ -132,10 +132,8 @@ static int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 	if (strlen(name) > FS_NAME_MAX)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&fs->lock);
-	p = fs_inode_get(fs, parent);
+	p = fs_dir_get(fs, parent);
 	ret = p == NULL ? -ENOENT : p->kind == FS_MSG || p->kind == FS_PART ? -ENOTDIR : 0;
-	if (ret == 0)
-		p = fs_mbox_follow(p);
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0)
 		return ret;

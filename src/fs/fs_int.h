@@ -186,6 +186,10 @@ struct fs {
 struct fs_node *fs_inode_new(struct fs *fs, enum fs_kind kind, const char *name,
 			     struct fs_node *parent);
 struct fs_node *fs_inode_get(struct fs *fs, uint64_t ino);
+/* The same for a directory the kernel names as a parent or lists:
+ * fs_mbox_follow'ed, so that the old directory of a mailbox this mount
+ * renamed stands for the new one. */
+struct fs_node *fs_dir_get(struct fs *fs, uint64_t ino);
 /* Frees a message node nobody needs any more (see the lifetimes above). */
 void fs_inode_maybe_free(struct fs *fs, struct fs_node *n);
 /* Frees n and what it owns; it must be out of every table already. */

@@ -36,6 +36,13 @@ struct fs_node *fs_inode_get(struct fs *fs, uint64_t ino)
 	return g_hash_table_lookup(fs->inodes, &ino);
 }
 
+struct fs_node *fs_dir_get(struct fs *fs, uint64_t ino)
+{
+	struct fs_node *n = fs_inode_get(fs, ino);
+
+	return n != NULL ? fs_mbox_follow(n) : NULL;
+}
+
 void fs_inode_destroy(struct fs_node *n)
 {
 	if (n->children != NULL)

@@ -259,7 +259,7 @@ int fs_stage_create(struct fs *fs, uint64_t parent, const char *name, struct fus
 	if (strlen(name) > FS_NAME_MAX)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&fs->lock);
-	p = fs_inode_get(fs, parent);
+	p = fs_dir_get(fs, parent);
 	ret = p == NULL ? -ENOENT : stage_name_check(fs, p, name);
 	pthread_mutex_unlock(&fs->lock);
 	if (ret < 0)
@@ -466,7 +466,7 @@ int fs_stage_unlink(struct fs *fs, uint64_t parent, const char *name)
 	int ret = 0;
 
 	pthread_mutex_lock(&fs->lock);
-	p = fs_inode_get(fs, parent);
+	p = fs_dir_get(fs, parent);
 	if (p != NULL && p->kind == FS_MBOX)
 		n = fs_stage_lookup(fs, p->mbox, name);
 	if (n == NULL)
@@ -496,8 +496,8 @@ int fs_stage_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t n
 	int ret = 0;
 
 	pthread_mutex_lock(&fs->lock);
-	p = fs_inode_get(fs, parent);
-	np = fs_inode_get(fs, newparent);
+	p = fs_dir_get(fs, parent);
+	np = fs_dir_get(fs, newparent);
 	if (p != NULL && p->kind == FS_MBOX)
 		n = fs_stage_lookup(fs, p->mbox, name);
 	if (n == NULL) {
