@@ -296,32 +296,6 @@ static int cmd_flags(struct imap_conn *c, char **av)
 	return imap_conn_fetch_flags(c, (uint32_t)lo, (uint32_t)hi, since, flags_cb, NULL);
 }
 
-/* structure UID: imap_conn_fetch_structure (cmd_parts.c). */
-static int cmd_structure(struct imap_conn *c, const char *uid_s)
-{
-	struct imap_body *body = NULL;
-	struct buf text = BUF_INIT;
-	char *headers = NULL;
-	size_t hlen = 0;
-	uint64_t uid = 0;
-	int rc;
-
-	parse_u64(uid_s, UINT32_MAX, &uid);
-	rc = imap_conn_fetch_structure(c, (uint32_t)uid, &body, &headers, &hlen);
-	if (rc < 0)
-		return rc;
-	imap_body_to_text(body, &text);
-	printf("STRUCTURE uid=%" PRIu64 " hdrlen=%zu hdr=\"", uid, hlen);
-	print_escaped(headers, hlen);
-	fputs("\" body=", stdout);
-	print_escaped(text.data ? text.data : "", text.len);
-	putchar('\n');
-	buf_free(&text);
-	free(headers);
-	imap_body_free(&body);
-	return 0;
-}
-
 static int structures_cb(void *arg, uint32_t uid, struct imap_body *body, const char *headers,
 			 size_t hlen, const char *err)
 {
@@ -342,6 +316,25 @@ static int structures_cb(void *arg, uint32_t uid, struct imap_body *body, const 
 	putchar('\n');
 	buf_free(&text);
 	imap_body_free(&body);
+	return 0;
+}
+
+/* structure UID: imap_conn_fetch_structure (cmd_parts.c), printed as
+ * structures prints each. */
+static int cmd_structure(struct imap_conn *c, const char *uid_s)
+{
+	struct imap_body *body = NULL;
+	char *headers = NULL;
+	size_t hlen = 0;
+	uint64_t uid = 0;
+	int rc;
+
+	parse_u64(uid_s, UINT32_MAX, &uid);
+	rc = imap_conn_fetch_structure(c, (uint32_t)uid, &body, &headers, &hlen);
+	if (rc < 0)
+		return rc;
+	structures_cb(NULL, (uint32_t)uid, body, headers, hlen, NULL); /* frees body */
+	free(headers);
 	return 0;
 }
 
