@@ -71,29 +71,46 @@ static char stop_wait(int fuse_fd, int ms)
 
 static void *stop_main(void *arg)
 {
-	int fuse_fd = *(int *)arg;
-	char why = stop_wait(fuse_fd, -1);
-	int64_t end = net_now_ms() + STOP_GRACE_MS, left;
+	struct fuse_session *se = arg;
+	int fuse_fd = fuse_session_fd(se);
 
-	if (why == 'q')
-		return NULL;
-	/* Stopping: what is in flight gets the grace period (another 's'
-	 * changes nothing). */
-	while ((left = end - net_now_ms()) > 0)
-		if (stop_wait(-1, (int)left) == 'q')
+	for (;;) {
+		char why = stop_wait(fuse_fd, -1), c;
+		int64_t end = net_now_ms() + STOP_GRACE_MS, left;
+		bool ended = why == 'e';
+
+		if (why == 'q')
 			return NULL;
-	log_info("network work still waits %d s after the %s; giving it up",
-		 STOP_GRACE_MS / 1000,
-		 why == 'u' ? "unmount" : why == 's' ? "stop signal" : "end of the loop");
-	net_abort();
-	while (stop_wait(-1, -1) != 'q')
-		;
-	return NULL;
+		if (why == 'u')
+			fuse_fd = -1; /* POLLERR stays: look once */
+		/* Stopping: what is in flight gets the grace period (another
+		 * 's' changes nothing). */
+		while ((left = end - net_now_ms()) > 0) {
+			c = stop_wait(-1, (int)left);
+			if (c == 'q')
+				return NULL;
+			ended |= c == 'e';
+		}
+		/* A gone connection ends the loop (libfuse marks the session
+		 * exited until its loop returns, then clears it; stop_begin
+		 * says it returned): if neither, that POLLERR meant something
+		 * else, and nothing is cut. */
+		if (why == 'u' && !ended && !fuse_session_exited(se)) {
+			log_debug(LOG_FS, "stop: /dev/fuse reported an error, but the session goes on");
+			continue;
+		}
+		log_info("network work still waits %d s after the %s; giving it up",
+			 STOP_GRACE_MS / 1000,
+			 why == 'u' ? "unmount" : why == 's' ? "stop signal" : "end of the loop");
+		net_abort();
+		while (stop_wait(-1, -1) != 'q')
+			;
+		return NULL;
+	}
 }
 
 int stop_start(struct fuse_session *se)
 {
-	static int fuse_fd;
 	struct sigaction sa;
 	int rc;
 
@@ -103,7 +120,6 @@ int stop_start(struct fuse_session *se)
 	/* Non-blocking: a handler never waits on a full pipe. */
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
-	fuse_fd = fuse_session_fd(se);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = stop_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -112,7 +128,7 @@ int stop_start(struct fuse_session *se)
 		    sigaction(stop_signals[i], &sa, NULL) < 0)
 			return -errno;
 	}
-	rc = pthread_create(&stop_thread, NULL, stop_main, &fuse_fd);
+	rc = pthread_create(&stop_thread, NULL, stop_main, se);
 	if (rc != 0)
 		return -rc;
 	stop_running = true;
