@@ -409,6 +409,71 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 	return 0;
 }
 
+/* Parts fetched whole in one command (parts_fetch_wholes): at most this
+ * many encoded bytes in all, well below what one response may be. */
+#define PARTS_WHOLES_MAX (32u << 20)
+
+static void parts_store(struct fs *fs, const struct parts_msg *pm, const struct fs_parts_data *pd,
+			size_t i, const char *data, size_t len);
+
+/* The parts marked in want fetched whole in one command (when there are
+ * two or more), converted, kept in the block cache and their sizes set;
+ * done[i] is set for each.  Anything wrong (a server that cannot decode
+ * one of them after all, a dead connection) leaves them to
+ * parts_fetch_whole, one by one.  *cp as for fs_read_conn. */
+static void parts_fetch_wholes(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data *pd,
+			       const bool *want, bool *done, struct imap_conn **cp)
+{
+	struct imap_whole *w = calloc(pd->n ? pd->n : 1, sizeof(*w));
+	size_t *which = calloc(pd->n ? pd->n : 1, sizeof(*which)), n = 0;
+	uint64_t total = 0;
+	int ret;
+
+	if (w == NULL || which == NULL)
+		abort();
+	for (size_t i = 0; i < pd->n; i++) {
+		const struct imap_body *b = pd->parts[i].body;
+		bool text = pd->parts[i].kind == MAIL_PART_TEXT || pd->parts[i].kind == MAIL_PART_HTML;
+
+		if (!want[i] || done[i] || b->size > (text ? PARTS_TEXT_MAX : PARTS_WHOLE_MAX) ||
+		    total + b->size > PARTS_WHOLES_MAX)
+			continue;
+		total += b->size;
+		w[n] = (struct imap_whole){
+		    .section = b->section, .binary = pd->binary[i], .max = (size_t)b->size};
+		which[n++] = i;
+	}
+	if (n >= 2) {
+		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
+		if (ret == 0)
+			ret = imap_conn_fetch_parts(*cp, pm->uid, NULL, 0, NULL, w, n, NULL, 0);
+		if (ret < 0 && *cp != NULL) {
+			log_debug(LOG_FS, "%s UID %u: fetching %zu parts in one command failed (%s); "
+					  "one at a time",
+				  pm->raw, pm->uid, n, imap_conn_error(*cp));
+			if (imap_conn_is_broken(*cp)) {
+				imap_pool_put(fs->cfg.pool, *cp);
+				*cp = NULL;
+			}
+		}
+		for (size_t k = 0; ret == 0 && k < n; k++) {
+			size_t i = which[k], len;
+			char *data = g_malloc(w[k].len + 1);
+
+			memcpy(data, w[k].data, w[k].len);
+			data = parts_convert(&pd->parts[i], w[k].binary, data, w[k].len, &len);
+			pd->sizes[i] = len;
+			parts_store(fs, pm, pd, i, data, len);
+			g_free(data);
+			done[i] = true;
+		}
+		for (size_t k = 0; ret == 0 && k < n; k++)
+			free(w[k].data);
+	}
+	free(w);
+	free(which);
+}
+
 /* The cache key of what part p's file shows: body.txt and body.html are
  * kept converted to UTF-8 under "utf8:" + section (no IMAP section starts
  * so), everything else under its section.  sec is the room for the
@@ -683,7 +748,9 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
  * structure gave (unencoded ones); (3) only when a span missed its part's
  * end (or there was none), the check of that part's BINARY.SIZE.
  * Command (2) is left out when the message has nothing but headers.txt.
- * Parts decoded here (no BINARY) cost one more each. */
+ * Parts decoded here (no BINARY, or a server that cannot decode them)
+ * cost one more, all in one command (parts_fetch_wholes) where that
+ * works. */
 static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r,
 		       char **headers_r, size_t *hlen_r)
 {
@@ -696,7 +763,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	size_t *which = NULL, *which_t = NULL, which_w[2];
 	struct imap_whole whole[2];
 	struct imap_span *spans = NULL;
-	bool *checked = NULL, *fetched = NULL;
+	bool *checked = NULL, *fetched = NULL, *need = NULL;
 	bool binary = false;
 	int ret;
 
@@ -719,8 +786,9 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	spans = calloc(pd->n, sizeof(*spans));
 	checked = calloc(pd->n, sizeof(*checked));
 	fetched = calloc(pd->n, sizeof(*fetched));
+	need = calloc(pd->n, sizeof(*need));
 	if (!pd->sizes || !pd->texts || !pd->binary || !pd->local || !sections || !sizes ||
-	    !which || !which_t || !spans || !checked || !fetched)
+	    !which || !which_t || !spans || !checked || !fetched || !need)
 		abort();
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
@@ -860,7 +928,12 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	if (ret < 0)
 		goto out;
 	/* The texts not fetched yet, and the parts decoded here, are fetched
-	 * now: their size is that of what they turn into. */
+	 * now: their size is that of what they turn into.  All in one
+	 * command where that works, else one by one. */
+	for (size_t i = 0; i < pd->n; i++)
+		need[i] = !fetched[i] && (pd->parts[i].kind == MAIL_PART_TEXT ||
+					  pd->parts[i].kind == MAIL_PART_HTML || pd->local[i]);
+	parts_fetch_wholes(fs, pm, pd, need, fetched, &c);
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
 		char *data = NULL;
@@ -891,6 +964,7 @@ out:
 	free(spans);
 	free(checked);
 	free(fetched);
+	free(need);
 	if (ret < 0) {
 		free(headers);
 		fs_parts_data_free(pd);
