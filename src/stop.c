@@ -5,8 +5,9 @@
  * POLLERR, which the kernel reports once the connection is gone, wakes
  * it) and on a pipe that the signal handler, stop_begin and stop_end
  * write to: 's' for a stop signal, 'e' for the end of the loop, 'q' to
- * quit.  Nothing here takes a lock: the pipe is
- * the only shared state, and the handler only writes to it. */
+ * quit.  Nothing here takes a lock: the pipe is the only shared state,
+ * the handler only writes to it, and stop_prev and stop_running are
+ * written before the thread starts and after it is joined. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
