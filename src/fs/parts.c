@@ -748,9 +748,9 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
  * structure gave (unencoded ones); (3) only when a span missed its part's
  * end (or there was none), the check of that part's BINARY.SIZE.
  * Command (2) is left out when the message has nothing but headers.txt.
- * Parts decoded here (no BINARY, or a server that cannot decode them)
- * cost one more, all in one command (parts_fetch_wholes) where that
- * works. */
+ * Without BINARY the parts decoded here come whole in (2) too; those
+ * found to need it after (2) (a server that cannot decode them) cost one
+ * more, all in one command (parts_fetch_wholes) where that works. */
 static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r,
 		       char **headers_r, size_t *hlen_r)
 {
@@ -760,8 +760,9 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	size_t hlen = 0, nsizes = 0, nwhole = 0, nspans = 0, span_bytes = 0;
 	const char **sections = NULL;
 	uint64_t *sizes = NULL;
-	size_t *which = NULL, *which_t = NULL, which_w[2];
-	struct imap_whole whole[2];
+	size_t *which = NULL, *which_t = NULL, *which_w = NULL, ntexts = 0;
+	uint64_t whole_bytes = 0;
+	struct imap_whole *whole = NULL;
 	struct imap_span *spans = NULL;
 	bool *checked = NULL, *fetched = NULL, *need = NULL;
 	bool binary = false;
@@ -784,11 +785,13 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	which = calloc(pd->n, sizeof(*which));
 	which_t = calloc(pd->n, sizeof(*which_t));
 	spans = calloc(pd->n, sizeof(*spans));
+	whole = calloc(pd->n, sizeof(*whole));
+	which_w = calloc(pd->n, sizeof(*which_w));
 	checked = calloc(pd->n, sizeof(*checked));
 	fetched = calloc(pd->n, sizeof(*fetched));
 	need = calloc(pd->n, sizeof(*need));
 	if (!pd->sizes || !pd->texts || !pd->binary || !pd->local || !sections || !sizes ||
-	    !which || !which_t || !spans || !checked || !fetched || !need)
+	    !which || !which_t || !spans || !checked || !fetched || !need || !whole || !which_w)
 		abort();
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
@@ -800,7 +803,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			/* Its size is that of what it converts into: fetched
 			 * whole (a larger one fails below with EFBIG). */
 			pd->binary[i] = binary && parts_encoded(p->body);
-			if (p->body->size <= PARTS_TEXT_MAX && nwhole < 2) {
+			if (p->body->size <= PARTS_TEXT_MAX && ntexts++ < 2) {
 				whole[nwhole] = (struct imap_whole){.section = p->body->section,
 								    .binary = pd->binary[i],
 								    .max = p->body->size};
@@ -827,7 +830,16 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 				which_t[nspans++] = i;
 			}
 		} else {
+			/* No BINARY: fetched whole to be decoded here, with the
+			 * texts (up to PARTS_WHOLES_MAX in all; the rest after). */
 			pd->local[i] = true;
+			if (p->body->size <= PARTS_WHOLE_MAX &&
+			    whole_bytes + p->body->size <= PARTS_WHOLES_MAX) {
+				whole_bytes += p->body->size;
+				whole[nwhole] = (struct imap_whole){
+				    .section = p->body->section, .max = p->body->size};
+				which_w[nwhole++] = i;
+			}
 		}
 	}
 	if (nsizes + nwhole + nspans > 0) {
@@ -957,6 +969,8 @@ out:
 		imap_pool_put(fs->cfg.pool, c);
 	for (size_t k = 0; k < nwhole; k++)
 		free(whole[k].data);
+	free(whole);
+	free(which_w);
 	free(sections);
 	free(sizes);
 	free(which);
