@@ -188,28 +188,27 @@ int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, 
  * IMAP part numbers ("1", "2.1"; -EINVAL otherwise), all in the selected
  * mailbox, never setting \Seen.
  *
- * UID FETCH uid (BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM TO CC DATE
- * SUBJECT MESSAGE-ID)]): the part tree (imap_body_free) and the raw
- * header block headers.txt is made of (malloc'd, NUL-terminated after
- * *headers_len_r bytes, possibly empty).  -ENOENT when the UID is gone;
- * -EPROTO, with the reason, for a BODYSTRUCTURE imap_body_parse refuses. */
+ * UID FETCH set (UID BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM TO CC
+ * DATE SUBJECT MESSAGE-ID)]) of uid and more (nmore UIDs, ascending, uid
+ * not among them; at most IMAP_STRUCTURES_MAX in all): uid's part tree
+ * (imap_body_free) and the raw header block headers.txt is made of
+ * (malloc'd, NUL-terminated after *headers_len_r bytes, possibly empty).
+ * -ENOENT when uid is gone; -EPROTO, with the reason, for a BODYSTRUCTURE
+ * imap_body_parse refuses.  Once the command succeeded, cb gets each of
+ * more the server answered for, in UID order: its tree (the callee's to
+ * imap_body_free), or NULL with the reason in err when imap_body_parse
+ * refuses it (an error of that message alone), and its header block
+ * (valid during the call); one left out (gone) gets no call.  A non-zero
+ * return from cb stops the calls and is returned.  The structures of the
+ * messages a .parts listing is likely to look at next come so with its
+ * own, in one round trip. */
 struct imap_body;
-
-/* The same for several messages in one command: UID FETCH set (UID
- * BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (...)]) of uids (ascending, at
- * most IMAP_STRUCTURES_MAX).  Once the command succeeded, cb gets each
- * message the server answered for, in UID order: its tree (the callee's
- * to imap_body_free), or NULL with the reason in err when imap_body_parse
- * refuses it, and its header block (valid during the call).  A message
- * left out (gone) gets no call.  A non-zero return from cb stops the
- * calls and is returned. */
 #define IMAP_STRUCTURES_MAX 256
 typedef int (*imap_structure_cb)(void *arg, uint32_t uid, struct imap_body *body,
 				 const char *headers, size_t headers_len, const char *err);
-int imap_conn_fetch_structures(struct imap_conn *c, const uint32_t *uids, size_t n,
-			       imap_structure_cb cb, void *arg);
-int imap_conn_fetch_structure(struct imap_conn *c, uint32_t uid, struct imap_body **body_r,
-			      char **headers_r, size_t *headers_len_r);
+int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t *more,
+			       size_t nmore, imap_structure_cb cb, void *arg,
+			       struct imap_body **body_r, char **headers_r, size_t *headers_len_r);
 
 /* UID FETCH uid (BINARY.SIZE[s1] ...) (RFC 3516): the size of each section
  * once its Content-Transfer-Encoding is undone, into sizes_r[i].

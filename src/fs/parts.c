@@ -554,11 +554,10 @@ static bool parts_tree_wanted(const struct fs_mbox *m, uint32_t uid)
 	return d == NULL || d->pd == NULL;
 }
 
-/* The UIDs whose structure to ask for with pm's, ascending, pm's among
- * them: the next PARTS_BATCH - 1 listed messages of its mailbox (by UID,
- * then the ones before when the end is near) whose structure is not
- * known yet, in memory or in a record in the block cache.  Returns how
- * many. */
+/* The UIDs whose structure to ask for with pm's, ascending: the next
+ * PARTS_BATCH - 1 listed messages of its mailbox (by UID, then the ones
+ * before when the end is near) whose structure is not known yet, in
+ * memory or in a record in the block cache.  Returns how many. */
 static size_t parts_batch(struct fs *fs, const struct parts_msg *pm, uint32_t *uids)
 {
 	uint32_t above[PARTS_BATCH], below[PARTS_BATCH];
@@ -591,8 +590,7 @@ static size_t parts_batch(struct fs *fs, const struct parts_msg *pm, uint32_t *u
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);
-	uids[n++] = pm->uid;
-	for (size_t i = 0; i < na + nb && n < PARTS_BATCH; i++) {
+	for (size_t i = 0; i < na + nb && n < PARTS_BATCH - 1; i++) {
 		struct cache_key key = {.mailbox = pm->raw,
 					.uidvalidity = pm->uidvalidity,
 					.uid = i < na ? above[i] : below[i - na],
@@ -636,13 +634,9 @@ struct parts_batch_ctx {
 	struct fs *fs;
 	const struct parts_msg *pm;
 	struct imap_conn *c;
-	struct imap_body *body; /* pm's */
-	char *headers;
-	size_t hlen;
-	bool seen;
-	char why[300]; /* what was wrong with pm's BODYSTRUCTURE */
 };
 
+/* A neighbour's structure (parts_batch): into its mailbox's trees. */
 static int parts_batch_cb(void *arg, uint32_t uid, struct imap_body *body, const char *headers,
 			  size_t hlen, const char *err)
 {
@@ -651,17 +645,7 @@ static int parts_batch_cb(void *arg, uint32_t uid, struct imap_body *body, const
 	struct fs_parts_tree *t;
 	char *copy;
 
-	if (uid == b->pm->uid) {
-		b->seen = true;
-		if (body == NULL) {
-			snprintf(b->why, sizeof(b->why), "%s", err);
-			return -EPROTO;
-		}
-		b->body = body;
-		b->headers = g_memdup2(headers, hlen + 1);
-		b->hlen = hlen;
-		return 0;
-	}
+	(void)err;
 	if (body == NULL)
 		return 0; /* its own listing will say so */
 	if (hlen > PARTS_TREE_HEADERS_MAX || parts_count(body, PARTS_TREE_PARTS_MAX + 1) >
@@ -699,42 +683,26 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
 			   struct imap_body **body_r, char **headers_r, size_t *hlen_r,
 			   bool *binary_r)
 {
-	uint32_t uids[PARTS_BATCH];
+	uint32_t more[PARTS_BATCH - 1];
 	size_t n;
 	int ret;
 
 	if (parts_tree_take(fs, pm, body_r, headers_r, hlen_r, binary_r))
 		return 0;
-	n = parts_batch(fs, pm, uids);
+	n = parts_batch(fs, pm, more);
 	for (int attempt = 0;; attempt++) {
 		struct parts_batch_ctx b = {.fs = fs, .pm = pm};
 
 		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
 		if (ret == 0) {
 			b.c = *cp;
-			ret = imap_conn_fetch_structures(*cp, uids, n, parts_batch_cb, &b);
-		}
-		if ((ret == 0 && !b.seen) || b.why[0] != '\0') {
-			if (b.why[0] != '\0')
-				log_warnx("%s UID %u: the server sent a BODYSTRUCTURE that makes no "
-					  "sense: %s",
-					  pm->raw, pm->uid, b.why);
-			else
-				log_warnx("%s UID %u: no longer on the server", pm->raw, pm->uid);
-			imap_pool_put(fs->cfg.pool, *cp);
-			*cp = NULL;
-			g_free(b.headers);
-			return b.why[0] != '\0' ? -EPROTO : -ENOENT;
+			ret = imap_conn_fetch_structures(*cp, pm->uid, more, n, parts_batch_cb, &b,
+							 body_r, headers_r, hlen_r);
 		}
 		if (ret == 0) {
-			*body_r = b.body;
-			*headers_r = b.headers;
-			*hlen_r = b.hlen;
 			*binary_r = imap_conn_has_cap(*cp, "BINARY");
 			return 0;
 		}
-		imap_body_free(&b.body);
-		g_free(b.headers);
 		if (ret == -ESTALE || !parts_failed(fs, pm, cp, ret, attempt, "reading the structure"))
 			return ret;
 	}

@@ -124,35 +124,55 @@ static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r
 	}
 }
 
-int imap_conn_fetch_structures(struct imap_conn *c, const uint32_t *uids, size_t n,
-			       imap_structure_cb cb, void *arg)
+int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t *more,
+			       size_t nmore, imap_structure_cb cb, void *arg,
+			       struct imap_body **body_r, char **headers_r, size_t *headers_len_r)
 {
-	struct parts_structures ps = {.n = n};
+	struct parts_structures ps = {.n = nmore + 1};
+	struct parts_structure *mine = NULL;
 	struct buf set = BUF_INIT;
 	struct imap_conn_cmd cmd;
+	uint32_t *uids;
+	size_t n = 0;
 	int rc;
 
+	*body_r = NULL;
+	*headers_r = NULL;
+	*headers_len_r = 0;
 	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
-	if (n == 0 || n > IMAP_STRUCTURES_MAX || uids[0] == 0) {
+	if (uid == 0 || ps.n > IMAP_STRUCTURES_MAX || (nmore > 0 && (cb == NULL || more[0] == 0))) {
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;
 	}
-	for (size_t i = 1; i < n; i++) {
-		if (uids[i] <= uids[i - 1]) {
+	for (size_t i = 0; i < nmore; i++) {
+		if ((i > 0 && more[i] <= more[i - 1]) || more[i] == uid) {
 			imap_conn_set_error(c, "UID FETCH: UIDs not ascending");
 			return -EINVAL;
 		}
 	}
-	ps.m = calloc(n, sizeof(*ps.m));
-	if (ps.m == NULL)
+	/* uid among the others, in order: one ascending set. */
+	uids = calloc(ps.n, sizeof(*uids));
+	ps.m = calloc(ps.n, sizeof(*ps.m));
+	if (uids == NULL || ps.m == NULL) {
+		free(uids);
+		free(ps.m);
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
+	}
+	for (size_t i = 0; i <= nmore; i++) {
+		if (n == i && (i == nmore || uid < more[i]))
+			uids[n++] = uid;
+		if (i < nmore)
+			uids[n++] = more[i];
+	}
+	for (size_t i = 0; i < ps.n; i++) {
 		ps.m[i].uid = uids[i];
 		ps.m[i].headers = (struct buf)BUF_INIT;
+		if (uids[i] == uid)
+			mine = &ps.m[i];
 	}
-	imap_conn_uid_set(&set, uids, n);
+	imap_conn_uid_set(&set, uids, ps.n);
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
 	imap_conn_cmd_raw(&cmd, "%s (UID BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" PARTS_FIELDS ")])",
 			  set.data);
@@ -160,75 +180,39 @@ int imap_conn_fetch_structures(struct imap_conn *c, const uint32_t *uids, size_t
 	imap_conn_cmd_clear(&cmd);
 	if (rc == 0)
 		rc = ps.rc;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < ps.n; i++) {
 		struct parts_structure *p = &ps.m[i];
 
-		if (rc == 0 && (p->body != NULL || p->bad)) {
+		if (rc == 0 && p != mine && (p->body != NULL || p->bad)) {
 			buf_append(&p->headers, "", 1);
 			rc = cb(arg, p->uid, p->bad ? NULL : p->body, p->headers.data,
 				p->headers.len - 1, p->bad ? p->err : NULL);
 			p->body = NULL; /* the callee's now */
 		}
-		imap_body_free(&p->body);
-		buf_free(&p->headers);
+	}
+	if (rc == 0 && mine->bad) {
+		imap_conn_set_error(c, "server %s sent a BODYSTRUCTURE of UID %" PRIu32
+				       " that makes no sense: %s",
+				    c->host, uid, mine->err);
+		rc = -EPROTO;
+	} else if (rc == 0 && mine->body == NULL) {
+		imap_conn_set_error(c, "message UID %" PRIu32 " no longer exists", uid);
+		rc = -ENOENT;
+	} else if (rc == 0) {
+		*body_r = mine->body;
+		mine->body = NULL;
+		*headers_len_r = mine->headers.len;
+		buf_append(&mine->headers, "", 1); /* NUL-terminated for the caller's ease */
+		*headers_r = buf_steal(&mine->headers);
+	}
+	for (size_t i = 0; i < ps.n; i++) {
+		imap_body_free(&ps.m[i].body);
+		buf_free(&ps.m[i].headers);
 	}
 	buf_free(&set);
 	free(ps.m);
+	free(uids);
 	return rc;
-}
-
-struct parts_one {
-	struct imap_conn *c;
-	struct imap_body *body;
-	char *headers;
-	size_t len;
-	bool seen;
-};
-
-static int parts_one_cb(void *arg, uint32_t uid, struct imap_body *body, const char *headers,
-			size_t len, const char *err)
-{
-	struct parts_one *o = arg;
-
-	o->seen = true;
-	if (body == NULL) {
-		imap_conn_set_error(o->c, "server %s sent a BODYSTRUCTURE of UID %" PRIu32
-					  " that makes no sense: %s",
-				    o->c->host, uid, err);
-		return -EPROTO;
-	}
-	o->body = body;
-	o->headers = malloc(len + 1);
-	if (o->headers == NULL)
-		return -ENOMEM;
-	memcpy(o->headers, headers, len + 1);
-	o->len = len;
-	return 0;
-}
-
-int imap_conn_fetch_structure(struct imap_conn *c, uint32_t uid, struct imap_body **body_r,
-			      char **headers_r, size_t *headers_len_r)
-{
-	struct parts_one o = {.c = c};
-	int rc;
-
-	*body_r = NULL;
-	*headers_r = NULL;
-	*headers_len_r = 0;
-	rc = imap_conn_fetch_structures(c, &uid, 1, parts_one_cb, &o);
-	if (rc == 0 && !o.seen) {
-		imap_conn_set_error(c, "message UID %" PRIu32 " no longer exists", uid);
-		rc = -ENOENT;
-	}
-	if (rc < 0) {
-		imap_body_free(&o.body);
-		free(o.headers);
-		return rc;
-	}
-	*body_r = o.body;
-	*headers_r = o.headers;
-	*headers_len_r = o.len;
-	return 0;
 }
 
 /* ---- decoded sizes, whole sections and spans in one command ---- */

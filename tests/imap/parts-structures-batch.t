@@ -1,5 +1,5 @@
-# proves: the structures of several messages go in one UID FETCH with a compact UID set; answers come in any order, a message's header block may come in a FETCH of its own, a message the server leaves out (gone) gets no line, an unasked UID is ignored, and one malformed BODYSTRUCTURE is reported for that message alone
-# probe: --tls examine INBOX structures 3,4,5,9,12
+# proves: the structures of several messages go in one UID FETCH with a compact UID set (the one asked for, 3, among the others); answers come in any order, a message's header block may come in a FETCH of its own, a message the server leaves out (gone) gets no line, an unasked UID is ignored, and one malformed BODYSTRUCTURE is reported for that message alone
+# probe: --tls examine INBOX structure 3,4,5,9,12
 # expect-exit: 0
 # expect-out: ^STRUCTURE uid=3 hdrlen=11 hdr="From: a@b\\r\\n" body=\(\\"text\\" \\"plain\\"
 # expect-out: ^STRUCTURE uid=4 bad=".+"$

@@ -12,9 +12,10 @@
  *   BODIES uid=N got=N hex=<...>  (bodies MAXLEN UID,UID,...: one line per
  *                                  message the bulk fetch returned)
  *   STRUCTURE uid=N hdrlen=N hdr="..." body=<imap_body_to_text of the tree>
- *                                    (structure UID; structures UID,UID,...:
- *                                    one line per message answered, or
- *                                    STRUCTURE uid=N bad="reason")
+ *                                    (structure UID[,UID...]: the first
+ *                                    UID's, then one line per other one
+ *                                    answered, or STRUCTURE uid=N
+ *                                    bad="reason")
  *   BSIZE uid=N section=S size=N     (bsizes UID S,S,...: one line each)
  *   SECTION uid=N section=S got=N hex=<...>  (section UID SEC binary|body OFF LEN)
  *   parts UID SIZES WHOLES SPANS: imap_conn_fetch_parts; each list is "-"
@@ -319,31 +320,15 @@ static int structures_cb(void *arg, uint32_t uid, struct imap_body *body, const 
 	return 0;
 }
 
-/* structure UID: imap_conn_fetch_structure (cmd_parts.c), printed as
- * structures prints each. */
-static int cmd_structure(struct imap_conn *c, const char *uid_s)
-{
-	struct imap_body *body = NULL;
-	char *headers = NULL;
-	size_t hlen = 0;
-	uint64_t uid = 0;
-	int rc;
-
-	parse_u64(uid_s, UINT32_MAX, &uid);
-	rc = imap_conn_fetch_structure(c, (uint32_t)uid, &body, &headers, &hlen);
-	if (rc < 0)
-		return rc;
-	structures_cb(NULL, (uint32_t)uid, body, headers, hlen, NULL); /* frees body */
-	free(headers);
-	return 0;
-}
-
-/* structures UID,UID,...: imap_conn_fetch_structures. */
-static int cmd_structures(struct imap_conn *c, const char *list)
+/* structure UID[,UID...]: imap_conn_fetch_structures (cmd_parts.c) of the
+ * first UID, with the others as the ones asked for with it; each printed
+ * by structures_cb. */
+static int cmd_structure(struct imap_conn *c, const char *list)
 {
 	uint32_t uids[IMAP_STRUCTURES_MAX + 1];
-	char *copy = strdup(list), *save = NULL;
-	size_t n = 0;
+	char *copy = strdup(list), *save = NULL, *headers = NULL;
+	struct imap_body *body = NULL;
+	size_t n = 0, hlen = 0;
 	uint64_t v;
 	int rc;
 
@@ -354,9 +339,14 @@ static int cmd_structures(struct imap_conn *c, const char *list)
 		parse_u64(e, UINT32_MAX, &v);
 		uids[n++] = (uint32_t)v;
 	}
-	rc = imap_conn_fetch_structures(c, uids, n, structures_cb, NULL);
 	free(copy);
-	return rc;
+	rc = imap_conn_fetch_structures(c, n ? uids[0] : 0, uids + (n > 0), n ? n - 1 : 0,
+					structures_cb, NULL, &body, &headers, &hlen);
+	if (rc < 0)
+		return rc;
+	structures_cb(NULL, uids[0], body, headers, hlen, NULL); /* frees body */
+	free(headers);
+	return 0;
 }
 
 /* bsizes UID S,S,...: imap_conn_fetch_binary_sizes. */
@@ -665,7 +655,7 @@ static int cmd_arity(const char *cmd)
 		return 3;
 	if (!strcmp(cmd, "bodies"))
 		return 2;
-	if (!strcmp(cmd, "search") || !strcmp(cmd, "structure") || !strcmp(cmd, "structures"))
+	if (!strcmp(cmd, "search") || !strcmp(cmd, "structure"))
 		return 1;
 	if (!strcmp(cmd, "bsizes"))
 		return 2;
@@ -749,8 +739,6 @@ static int run_cmds(struct imap_conn *c, char **av, int ac, const char *out_path
 			rc = cmd_flags(c, av + i + 1);
 		} else if (!strcmp(cmd, "structure")) {
 			rc = cmd_structure(c, av[i + 1]);
-		} else if (!strcmp(cmd, "structures")) {
-			rc = cmd_structures(c, av[i + 1]);
 		} else if (!strcmp(cmd, "bsizes")) {
 			rc = cmd_bsizes(c, av[i + 1], av[i + 2]);
 		} else if (!strcmp(cmd, "section")) {
