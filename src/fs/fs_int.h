@@ -294,6 +294,8 @@ void fs_prefetch_note(struct fs *fs, struct fs_mbox *m, uint32_t uid, bool misse
 /* Waits (bounded) while a prefetch of uid is queued or running; true if
  * it waited, so the cache is worth looking at again. */
 bool fs_prefetch_wait(struct fs *fs, struct fs_mbox *m, uint32_t uid);
+/* The qsort/bsearch order of uint32_t UIDs (also parts.c's). */
+int fs_cmp_u32(const void *a, const void *b);
 
 /* parts.c: the STEM.parts directories and their files (SPEC §3).  All
  * take and release fs->lock themselves unless said otherwise. */

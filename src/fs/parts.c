@@ -286,6 +286,21 @@ static bool parts_span_size(const struct imap_span *t, uint64_t *size_r)
 	return true;
 }
 
+/* Whether span t, asked at pd->sizes[i] - 1, shows that part i has the
+ * size the server claimed (1 byte back; 0 for an empty part); if not,
+ * says so and marks the part to be fetched whole to learn its size. */
+static bool parts_tail_ok(const struct parts_msg *pm, struct fs_parts_data *pd, size_t i,
+			  const struct imap_span *t)
+{
+	if (t->got == (pd->sizes[i] > 0 ? 1u : 0u))
+		return true;
+	log_info("%s UID %u part %s: not %llu bytes as the server says; fetching it to learn its "
+		 "size",
+		 pm->raw, pm->uid, t->section, (unsigned long long)pd->sizes[i]);
+	pd->local[i] = true;
+	return false;
+}
+
 /* Checks the sizes of the attachments not checked yet (checked[i] false),
  * in one command; a part that fails is marked local, to be fetched. */
 static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data *pd,
@@ -323,16 +338,8 @@ static int parts_check_sizes(struct fs *fs, const struct parts_msg *pm, struct f
 		}
 		ret = 0;
 	}
-	for (size_t k = 0; k < n; k++) {
-		size_t i = which[k];
-
-		if (t[k].got == (pd->sizes[i] > 0 ? 1u : 0u))
-			continue;
-		log_info("%s UID %u part %s: not %llu bytes as the server says; fetching it to "
-			 "learn its size",
-			 pm->raw, pm->uid, t[k].section, (unsigned long long)pd->sizes[i]);
-		pd->local[i] = true;
-	}
+	for (size_t k = 0; k < n; k++)
+		(void)parts_tail_ok(pm, pd, which[k], &t[k]);
 out:
 	free(t);
 	free(which);
@@ -416,6 +423,23 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 static void parts_store(struct fs *fs, const struct parts_msg *pm, const struct fs_parts_data *pd,
 			size_t i, const char *data, size_t len);
 
+/* Part i as fetched whole in w: converted, kept in the block cache, its
+ * size set; w's bytes are freed. */
+static void parts_keep_whole(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data *pd,
+			     size_t i, struct imap_whole *w)
+{
+	char *data = g_malloc(w->len + 1);
+	size_t len;
+
+	memcpy(data, w->data, w->len);
+	free(w->data);
+	w->data = NULL;
+	data = parts_convert(&pd->parts[i], w->binary, data, w->len, &len);
+	pd->sizes[i] = len;
+	parts_store(fs, pm, pd, i, data, len);
+	g_free(data);
+}
+
 /* The parts marked in want fetched whole in one command (when there are
  * two or more), converted, kept in the block cache and their sizes set;
  * done[i] is set for each.  Anything wrong (a server that cannot decode
@@ -457,18 +481,9 @@ static void parts_fetch_wholes(struct fs *fs, const struct parts_msg *pm, struct
 			}
 		}
 		for (size_t k = 0; ret == 0 && k < n; k++) {
-			size_t i = which[k], len;
-			char *data = g_malloc(w[k].len + 1);
-
-			memcpy(data, w[k].data, w[k].len);
-			data = parts_convert(&pd->parts[i], w[k].binary, data, w[k].len, &len);
-			pd->sizes[i] = len;
-			parts_store(fs, pm, pd, i, data, len);
-			g_free(data);
-			done[i] = true;
+			parts_keep_whole(fs, pm, pd, which[k], &w[k]);
+			done[which[k]] = true;
 		}
-		for (size_t k = 0; ret == 0 && k < n; k++)
-			free(w[k].data);
 	}
 	free(w);
 	free(which);
@@ -535,13 +550,6 @@ static bool parts_tree_take(struct fs *fs, const struct parts_msg *pm, struct im
 	return true;
 }
 
-static int parts_uid_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Whether uid's .parts needs its structure from the server: listed in
  * this mailbox, not loaded, none waiting.  Under fs->lock. */
 static bool parts_tree_wanted(const struct fs_mbox *m, uint32_t uid)
@@ -599,7 +607,7 @@ static size_t parts_batch(struct fs *fs, const struct parts_msg *pm, uint32_t *u
 		if (!cache_block_has(fs->cfg.cache, &key))
 			uids[n++] = key.uid;
 	}
-	qsort(uids, n, sizeof(*uids), parts_uid_cmp);
+	qsort(uids, n, sizeof(*uids), fs_cmp_u32);
 	return n;
 }
 
@@ -846,13 +854,7 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 
 			if (!parts_encoded(pd->parts[j].body)) {
 				checked[j] = true;
-				if (spans[k].got == (pd->sizes[j] > 0 ? 1u : 0u))
-					continue;
-				log_info("%s UID %u part %s: not %llu bytes as the server says; "
-					 "fetching it to learn its size",
-					 pm->raw, pm->uid, spans[k].section,
-					 (unsigned long long)pd->sizes[j]);
-				pd->local[j] = true;
+				(void)parts_tail_ok(pm, pd, j, &spans[k]);
 			} else if (parts_span_size(&spans[k], &size)) {
 				/* Found where it ends: exact, whatever BINARY.SIZE
 				 * said. */
@@ -884,17 +886,8 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			}
 		}
 		for (size_t k = 0; k < nwhole; k++) {
-			size_t j = which_w[k], len;
-			char *data = g_malloc(whole[k].len + 1);
-
-			memcpy(data, whole[k].data, whole[k].len);
-			free(whole[k].data);
-			whole[k].data = NULL;
-			data = parts_convert(&pd->parts[j], whole[k].binary, data, whole[k].len, &len);
-			pd->sizes[j] = len;
-			parts_store(fs, pm, pd, j, data, len);
-			g_free(data);
-			fetched[j] = true;
+			parts_keep_whole(fs, pm, pd, which_w[k], &whole[k]);
+			fetched[which_w[k]] = true;
 		}
 	}
 	/* Every size comes from the server (BODYSTRUCTURE, BINARY.SIZE, a

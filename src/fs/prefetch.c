@@ -98,7 +98,7 @@ struct fs_prefetch {
 	pthread_t workers[PF_WORKERS_MAX];
 };
 
-static int pf_cmp_u32(const void *a, const void *b)
+int fs_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
@@ -157,7 +157,7 @@ static struct pf_batch *pf_find(struct pf_stream *s, uint32_t uid)
 
 		if (uid < b->uids[0] || uid > b->uids[b->n - 1])
 			continue;
-		at = bsearch(&uid, b->uids, b->n, sizeof(uid), pf_cmp_u32);
+		at = bsearch(&uid, b->uids, b->n, sizeof(uid), fs_cmp_u32);
 		if (at != NULL)
 			return b->ready[at - b->uids] ? NULL : b;
 	}
@@ -171,7 +171,7 @@ struct pf_pair {
 
 static int pf_cmp_pair(const void *a, const void *b)
 {
-	return pf_cmp_u32(&((const struct pf_pair *)a)->uid, &((const struct pf_pair *)b)->uid);
+	return fs_cmp_u32(&((const struct pf_pair *)a)->uid, &((const struct pf_pair *)b)->uid);
 }
 
 /* The listing of m sorted by UID, if it changed since seq (and *uids_r
@@ -346,7 +346,7 @@ void fs_prefetch_note(struct fs *fs, struct fs_mbox *m, uint32_t uid, bool misse
 		s->n = n;
 		s->refresh_seq = newseq;
 		s->uidvalidity = uidvalidity;
-		at = n && last_uid ? bsearch(&last_uid, uids, n, sizeof(*uids), pf_cmp_u32) : NULL;
+		at = n && last_uid ? bsearch(&last_uid, uids, n, sizeof(*uids), fs_cmp_u32) : NULL;
 		s->last = at != NULL ? (size_t)(at - uids) : SIZE_MAX;
 		s->ahead = at != NULL ? s->last + 1 : 0;
 		if (at == NULL)
@@ -355,7 +355,7 @@ void fs_prefetch_note(struct fs *fs, struct fs_mbox *m, uint32_t uid, bool misse
 		cum = NULL;
 	}
 	s->used_us = g_get_monotonic_time();
-	hit = s->n ? bsearch(&uid, s->uids, s->n, sizeof(uid), pf_cmp_u32) : NULL;
+	hit = s->n ? bsearch(&uid, s->uids, s->n, sizeof(uid), fs_cmp_u32) : NULL;
 	if (hit == NULL)
 		goto out;
 	i = (size_t)(hit - s->uids);
@@ -423,7 +423,7 @@ struct pf_job {
  * message, not for the rest of the batch. */
 static void pf_ready(struct fs_prefetch *pf, struct pf_batch *b, uint32_t uid)
 {
-	uint32_t *at = bsearch(&uid, b->uids, b->n, sizeof(uid), pf_cmp_u32);
+	uint32_t *at = bsearch(&uid, b->uids, b->n, sizeof(uid), fs_cmp_u32);
 
 	if (at == NULL)
 		return;
