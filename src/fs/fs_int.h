@@ -126,7 +126,7 @@ struct fs_mbox {
 	GHashTable *gone;
 	/* The mailbox this one was renamed to by this mount (change.c): the
 	 * kernel moves its entry to the old directory, which then stands for
-	 * the new one (fs_mbox_follow) until the notifier's invalidation
+	 * the new one (fs_dir_get) until the notifier's invalidation
 	 * lands.  NULL otherwise. */
 	struct fs_mbox *moved_to;
 };
@@ -186,9 +186,9 @@ struct fs {
 struct fs_node *fs_inode_new(struct fs *fs, enum fs_kind kind, const char *name,
 			     struct fs_node *parent);
 struct fs_node *fs_inode_get(struct fs *fs, uint64_t ino);
-/* The same for a directory the kernel names as a parent or lists:
- * fs_mbox_follow'ed, so that the old directory of a mailbox this mount
- * renamed stands for the new one. */
+/* The same for a directory the kernel names as a parent or lists: the
+ * unlinked directory of a mailbox this mount renamed stands for the
+ * renamed one's (moved_to, followed). */
 struct fs_node *fs_dir_get(struct fs *fs, uint64_t ino);
 /* Frees a message node nobody needs any more (see the lifetimes above). */
 void fs_inode_maybe_free(struct fs *fs, struct fs_node *n);
@@ -246,10 +246,6 @@ int fs_wait(struct fs *fs);
 
 /* A connection failure that a second attempt on a fresh connection can
  * cure: the server dropped an idle connection. */
-/* With fs->lock: the directory to serve for dir: itself, or for the
- * unlinked directory of a mailbox this mount renamed, the renamed one's
- * (moved_to, followed). */
-struct fs_node *fs_mbox_follow(struct fs_node *dir);
 bool fs_conn_retryable(struct imap_conn *c, int err);
 /* Logs a failed command on c about what: a warning, or a note when it is
  * about to be retried. */

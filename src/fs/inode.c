@@ -40,7 +40,13 @@ struct fs_node *fs_dir_get(struct fs *fs, uint64_t ino)
 {
 	struct fs_node *n = fs_inode_get(fs, ino);
 
-	return n != NULL ? fs_mbox_follow(n) : NULL;
+	/* Bounded: renames back and forth could make a cycle of unlinked
+	 * directories. */
+	for (int i = 0; n != NULL && i < 16 && n->kind == FS_MBOX && !n->linked && n->mbox != NULL &&
+			n->mbox->moved_to != NULL;
+	     i++)
+		n = n->mbox->moved_to->dir;
+	return n;
 }
 
 void fs_inode_destroy(struct fs_node *n)

@@ -105,17 +105,6 @@ void fs_conn_log(struct imap_conn *c, int err, bool retry, const char *what)
 		log_warnx("%s: %s", what, why);
 }
 
-struct fs_node *fs_mbox_follow(struct fs_node *dir)
-{
-	/* Bounded: renames back and forth could make a cycle of unlinked
-	 * directories. */
-	for (int i = 0; i < 16 && dir->kind == FS_MBOX && !dir->linked && dir->mbox != NULL &&
-			dir->mbox->moved_to != NULL;
-	     i++)
-		dir = dir->mbox->moved_to->dir;
-	return dir;
-}
-
 bool fs_conn_retryable(struct imap_conn *c, int err)
 {
 	/* A server drops connections that sat idle in the pool; that shows
