@@ -1064,7 +1064,7 @@ void fs_stage_stop(struct fs *fs)
 	 * (a server that went quiet must not hold the exit for a timeout per
 	 * message); what fails stays on disk for the next mount. */
 	if (fs->cfg.pool != NULL) {
-		net_set_thread_deadline(net_now_ms() + fs->cfg.timeout_ms);
+		fs_deadline_start(fs);
 		pthread_mutex_lock(&fs->lock);
 		while ((n = stage_next(fs, true, &wait_us)) != NULL)
 			(void)stage_run(fs, n);
