@@ -76,9 +76,25 @@ const char *mail_parts_ext(const char *type, const char *subtype);
 char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t *len_r);
 
 /* Undoes a Content-Transfer-Encoding ("base64" or "quoted-printable";
- * anything else is copied) of len bytes with GMime's decoders, for
- * servers without BINARY.  Returns g_malloc'd bytes, *len_r of them. */
+ * anything else is copied) of len bytes with GMime's decoders, for parts
+ * decoded here (servers without BINARY, small messages taken whole).
+ * Quoted-printable reads as RFC 2045 6.7 says and Dovecot's BINARY does:
+ * white space at the end of a line is deleted, and a "=" that starts no
+ * escape (nor a soft line break) stays.  Returns g_malloc'd bytes,
+ * *len_r of them. */
 char *mail_parts_decode(const char *data, size_t len, const char *encoding, size_t *len_r);
+
+/* Each file's bytes as they lie in the whole message raw (len bytes, as
+ * BODY[] gives it): for parts[i] (from mail_parts_list) what BODY[SECTION]
+ * would give, still transfer-encoded, found with GMime.  data_r[i]
+ * (g_malloc'd, NUL after body->size bytes) for every file but headers.txt
+ * (NULL).  A part GMime places otherwise than the server's tree (not
+ * there, or not body->size bytes long) or an attached message (shown raw,
+ * which GMime does not keep) makes it -ENOENT with every data_r[i] NULL:
+ * ask the server.  A small message so fetched whole with its structure
+ * gives its .parts listing in one round trip. */
+int mail_parts_cut(const char *raw, size_t len, const struct mail_part *parts, size_t n,
+		   char **data_r);
 
 /* headers.txt: "Field: value\n" for each of From, To, Cc, Date, Subject and
  * Message-ID present in the raw header block (len bytes, need not be

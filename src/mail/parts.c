@@ -392,11 +392,56 @@ char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t 
 	return out;
 }
 
+static bool parts_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+/* Quoted-printable as RFC 2045 6.7 reads it, made plain for GMime's
+ * decoder, which keeps white space at the end of a line and drops or
+ * doubles a "=" that starts no escape: such white space deleted (rule 3),
+ * such a "=" written "=3D" so that it stays (as the rule's advice says and
+ * Dovecot's BINARY does).  Line ends are kept.  g_free()d. */
+static char *parts_qp_plain(const char *data, size_t len, size_t *len_r)
+{
+	char *out = g_malloc(3 * len + 1), *o = out;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t end = i, next, text;
+
+		while (end < len && data[end] != '\r' && data[end] != '\n')
+			end++;
+		next = end < len && data[end] == '\r' && end + 1 < len && data[end + 1] == '\n'
+			   ? end + 2
+			   : (end < len ? end + 1 : end);
+		for (text = end; text > i && (data[text - 1] == ' ' || data[text - 1] == '\t');)
+			text--;
+		for (size_t j = i; j < text; j++) {
+			bool escape = data[j] == '=' && j + 2 < text && parts_hex(data[j + 1]) &&
+				      parts_hex(data[j + 2]);
+
+			*o++ = data[j];
+			/* A "=" ending the line is a soft break. */
+			if (data[j] == '=' && !escape && j + 1 != text) {
+				*o++ = '3';
+				*o++ = 'D';
+			}
+		}
+		memcpy(o, data + end, next - end);
+		o += next - end;
+		i = next;
+	}
+	*o = '\0';
+	*len_r = (size_t)(o - out);
+	return out;
+}
+
 char *mail_parts_decode(const char *data, size_t len, const char *encoding, size_t *len_r)
 {
 	GMimeContentEncoding enc = g_mime_content_encoding_from_string(encoding ? encoding : "");
 	GMimeEncoding state;
-	char *out;
+	char *out, *plain = NULL;
 	size_t n;
 
 	if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
@@ -406,11 +451,14 @@ char *mail_parts_decode(const char *data, size_t len, const char *encoding, size
 		*len_r = len;
 		return out;
 	}
+	if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		data = plain = parts_qp_plain(data, len, &len);
 	g_mime_encoding_init_decode(&state, enc);
 	out = g_malloc(g_mime_encoding_outlen(&state, len) + 16);
 	n = g_mime_encoding_step(&state, data, len, out);
 	n += g_mime_encoding_flush(&state, "", 0, out + n);
 	out[n] = '\0';
 	*len_r = n;
+	g_free(plain);
 	return out;
 }
