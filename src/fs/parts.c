@@ -704,7 +704,7 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
 		ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
 		if (ret == 0) {
 			b.c = *cp;
-			ret = imap_conn_fetch_structures(*cp, pm->uid, more, n, parts_batch_cb, &b,
+			ret = imap_conn_fetch_structures(*cp, pm->uid, more, n, parts_batch_cb, &b, NULL,
 							 body_r, headers_r, hlen_r);
 		}
 		if (ret == 0) {

@@ -78,6 +78,8 @@ struct parts_structure {
 struct parts_structures {
 	struct parts_structure *m; /* ascending by UID */
 	size_t n;
+	uint32_t uid;		/* the one asked for */
+	struct imap_whole *msg; /* its whole message, when asked for */
 	int rc;
 };
 
@@ -103,9 +105,29 @@ static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r
 	for (size_t i = 0; i + 1 < items->len; i += 2) {
 		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
 		const char *data;
+		uint64_t origin;
+		bool has_origin;
 		size_t n;
 		int rc;
 
+		if (uid == ps->uid && ps->msg != NULL && ps->msg->data == NULL &&
+		    k->type == IMAP_ARG_ATOM &&
+		    imap_conn_fetch_item(k->u.str, "BODY", "", &origin, &has_origin)) {
+			/* Asked for as <0.max+1>: more than max bytes is a
+			 * larger message, not taken (nor an error). */
+			if (origin == 0 &&
+			    imap_conn_body_value(c, uid, v, ps->msg->max, &data, &n) == 0) {
+				ps->msg->data = malloc(n + 1);
+				if (ps->msg->data == NULL) {
+					ps->rc = -ENOMEM;
+					return;
+				}
+				memcpy(ps->msg->data, data, n);
+				ps->msg->data[n] = '\0';
+				ps->msg->len = n;
+			}
+			continue;
+		}
 		if (imap_arg_is_atom(k, "BODYSTRUCTURE") && p->body == NULL && !p->bad) {
 			if (imap_body_parse(v, &p->body, p->err, sizeof(p->err)) < 0)
 				p->bad = true;
@@ -126,12 +148,15 @@ static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r
 
 int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t *more,
 			       size_t nmore, imap_structure_cb cb, void *arg,
-			       struct imap_body **body_r, char **headers_r, size_t *headers_len_r)
+			       struct imap_whole *msg, struct imap_body **body_r, char **headers_r,
+			       size_t *headers_len_r)
 {
-	struct parts_structures ps = {.n = nmore + 1};
+	struct parts_structures ps = {.n = nmore + 1, .uid = uid, .msg = msg};
 	struct parts_structure *mine = NULL;
 	struct buf set = BUF_INIT;
-	struct imap_conn_cmd cmd;
+	struct imap_conn_cmd cmd, whole;
+	struct imap_conn_cmd *cmds[2] = {&cmd, &whole};
+	int rcs[2];
 	uint32_t *uids;
 	size_t n = 0;
 	int rc;
@@ -139,10 +164,15 @@ int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t
 	*body_r = NULL;
 	*headers_r = NULL;
 	*headers_len_r = 0;
+	if (msg != NULL) {
+		msg->data = NULL;
+		msg->len = 0;
+	}
 	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
-	if (uid == 0 || ps.n > IMAP_STRUCTURES_MAX || (nmore > 0 && (cb == NULL || more[0] == 0))) {
+	if (uid == 0 || ps.n > IMAP_STRUCTURES_MAX || (nmore > 0 && (cb == NULL || more[0] == 0)) ||
+	    (msg != NULL && msg->max >= UINT32_MAX)) {
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;
 	}
@@ -176,7 +206,19 @@ int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
 	imap_conn_cmd_raw(&cmd, "%s (UID BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" PARTS_FIELDS ")])",
 			  set.data);
-	rc = imap_conn_run(c, &cmd, parts_structures_data, &ps, NULL, NULL);
+	if (msg == NULL) {
+		rc = imap_conn_run(c, &cmd, parts_structures_data, &ps, NULL, NULL);
+	} else {
+		/* The whole message in a command of its own (the set's items
+		 * are the same for every UID), sent with the first. */
+		imap_conn_cmd_start(c, &whole, "UID FETCH");
+		imap_conn_cmd_raw(&whole, "%" PRIu32 " (UID BODY.PEEK[]<0.%zu>)", uid,
+				  msg->max + 1);
+		rc = imap_conn_run_pipe(c, cmds, 2, parts_structures_data, &ps, rcs);
+		if (rc == 0)
+			rc = rcs[0]; /* the whole message is a bonus */
+		imap_conn_cmd_clear(&whole);
+	}
 	imap_conn_cmd_clear(&cmd);
 	if (rc == 0)
 		rc = ps.rc;
@@ -204,6 +246,11 @@ int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t
 		*headers_len_r = mine->headers.len;
 		buf_append(&mine->headers, "", 1); /* NUL-terminated for the caller's ease */
 		*headers_r = buf_steal(&mine->headers);
+	}
+	if (rc < 0 && msg != NULL) {
+		free(msg->data);
+		msg->data = NULL;
+		msg->len = 0;
 	}
 	for (size_t i = 0; i < ps.n; i++) {
 		imap_body_free(&ps.m[i].body);
