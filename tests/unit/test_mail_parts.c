@@ -586,6 +586,36 @@ START_TEST(decode_reads_quoted_printable_as_rfc2045_says)
 }
 END_TEST
 
+/* A hostile server's message: multiparts nested as deep as 64 KiB allows
+ * (about 2,000 levels, where a server's tree stops at 50), under a tree
+ * that says it is one text part.  GMime parses it and the cut refuses it;
+ * nothing crashes. */
+START_TEST(cut_survives_a_message_nested_deep)
+{
+	GString *m = g_string_new("Subject: deep\r\n");
+	struct imap_body b;
+	struct mail_part *parts;
+	char *data[2];
+	size_t n, depth = 0;
+
+	while (m->len < (60u << 10)) {
+		g_string_append_printf(
+		    m, "Content-Type: multipart/mixed; boundary=\"b%zu\"\r\n\r\n--b%zu\r\n", depth,
+		    depth);
+		depth++;
+	}
+	g_string_append(m, "Content-Type: text/plain\r\n\r\nx\r\n");
+	ck_assert_uint_gt(depth, 1000);
+	leaf(&b, "1", "text", "plain", NULL, NULL, NULL);
+	b.size = m->len;
+	n = mail_parts_list(&b, &parts);
+	ck_assert_int_eq(mail_parts_cut(m->str, m->len, parts, n, data), -ENOENT);
+	mail_parts_free(parts, n);
+	free_tree(&b);
+	g_string_free(m, TRUE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mail_parts");
@@ -608,6 +638,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cut_gives_each_part_as_stored);
 	tcase_add_test(tc, cut_of_a_single_part_message_is_section_1);
 	tcase_add_test(tc, cut_refuses_what_does_not_match_the_tree);
+	tcase_add_test(tc, cut_survives_a_message_nested_deep);
 	suite_add_tcase(s, tc);
 	return s;
 }
