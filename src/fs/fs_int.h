@@ -149,7 +149,7 @@ struct fs {
 	bool no_open;
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a tree or listing refresh ended */
+	pthread_cond_t cond; /* a tree or listing refresh, or an append of a staged file, ended */
 
 	/* Everything below is protected by lock. */
 	GHashTable *inodes; /* &node->ino -> struct fs_node */

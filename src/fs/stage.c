@@ -763,6 +763,7 @@ static int stage_run(struct fs *fs, struct fs_node *n)
 		break;
 	}
 	}
+	pthread_cond_broadcast(&fs->cond); /* fs_stage_fsync waits */
 	n->nlookup--; /* the hold taken above; n may go now */
 	fs_inode_maybe_free(fs, n);
 	pthread_mutex_unlock(&fs->lock);
@@ -856,16 +857,14 @@ int fs_stage_fsync(struct fs *fs, uint64_t ino)
 		pthread_mutex_unlock(&fs->lock);
 		return -ENOENT;
 	}
-	/* Being appended by the thread: wait for its outcome, no longer
-	 * than the request may (the thread goes on). */
+	/* Being appended by the thread: wait for its outcome (stage_run
+	 * signals fs->cond), no longer than the request may (the thread
+	 * goes on). */
 	while (n->staged->state == STAGE_APPENDING) {
-		if (net_deadline_passed(net_thread_deadline())) {
+		if (fs_wait(fs) == -ETIMEDOUT) {
 			pthread_mutex_unlock(&fs->lock);
 			return -ETIMEDOUT;
 		}
-		pthread_mutex_unlock(&fs->lock);
-		g_usleep(20000);
-		pthread_mutex_lock(&fs->lock);
 	}
 	if (n->staged->state == STAGE_WRITING) {
 		if (fsync(n->staged->fd) < 0)

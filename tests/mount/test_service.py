@@ -44,6 +44,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -374,6 +375,59 @@ class StopTest(TimedTestCase):
         self.assertLess(took, 5 + 2.5, err)
         self.assertGreater(took, 4, err)
 
+
+    @limit(120)
+    def test_fsync_waits_for_the_append_in_flight(self):
+        """fsync of a file the append thread is appending waits for that
+        append's outcome (woken by it, not polling) and reports it: here
+        the server hangs, then comes back within the timeout."""
+        opts = ["-o", "timeout=8"]
+        mnt = tm.Mount(USER, opts=opts).start()
+        mid = f"<fsync-wait-{time.time_ns()}@example.org>"
+        res = {}
+        try:
+            path = os.path.join(mnt.path("INBOX"), "fsync-wait.eml")
+            with tm._server.stopped():
+                with open(path, "wb") as f:
+                    f.write(f"From: a@example.org\r\nSubject: fsync wait\r\nMessage-ID: {mid}\r\n"
+                            f"Date: Sat, 06 May 2023 07:08:09 +0000\r\n\r\nbody\r\n".encode())
+                # The append thread takes it 2 s after the last write and
+                # waits on the hung server.
+                time.sleep(3)
+                fd = os.open(path, os.O_RDONLY)
+
+                def sync():
+                    t0 = time.monotonic()
+                    try:
+                        os.fsync(fd)
+                        res["err"] = None
+                    except OSError as e:
+                        res["err"] = e.errno
+                    res["took"] = time.monotonic() - t0
+
+                th = threading.Thread(target=sync)
+                th.start()
+                time.sleep(1)
+                self.assertTrue(th.is_alive(), "fsync did not wait for the append")
+            resumed = time.monotonic()
+            th.join(20)
+            os.close(fd)
+            after = time.monotonic() - resumed
+            m = tm._server.imap_client(USER)
+            try:
+                m.select("INBOX", readonly=True)
+                count = len(m.search(None, "HEADER", "Message-ID", mid)[1][0].split())
+            finally:
+                m.logout()
+        finally:
+            problems = mnt.stop()
+        tm._log(f"stop: fsync during an append on a hung server: returned {after:.2f} s after the "
+                f"server came back ({res.get('took', 0):.2f} s in all), error {res.get('err')}")
+        self.assertEqual(problems, [])
+        self.assertFalse(th.is_alive())
+        self.assertIsNone(res["err"], mnt.stderr())
+        self.assertLess(after, 3, mnt.stderr())
+        self.assertEqual(count, 1)
 
 # --- installation and systemd-analyze ----------------------------------------
 
