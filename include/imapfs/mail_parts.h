@@ -80,7 +80,8 @@ char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t 
  * decoded here (servers without BINARY, small messages taken whole).
  * Quoted-printable reads as RFC 2045 6.7 says and Dovecot's BINARY does:
  * white space at the end of a line is deleted, and a "=" that starts no
- * escape (nor a soft line break) stays.  Returns g_malloc'd bytes,
+ * escape (nor a soft line break) stays.  Base64 cut short of its last
+ * quantum's padding decodes that quantum too.  Returns g_malloc'd bytes,
  * *len_r of them. */
 char *mail_parts_decode(const char *data, size_t len, const char *encoding, size_t *len_r);
 

@@ -437,6 +437,31 @@ static char *parts_qp_plain(const char *data, size_t len, size_t *len_r)
 	return out;
 }
 
+/* Base64 whose last quantum lacks its padding (the text was cut short, or
+ * a character lost on the way), made whole for GMime's decoder, which
+ * drops such a quantum: the "=" supplied, as lenient decoders do (one
+ * character alone holds no byte).  NULL when nothing is missing.
+ * g_free()d. */
+static char *parts_b64_padded(const char *data, size_t len, size_t *len_r)
+{
+	size_t n = 0;
+	char *out;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '=')
+			return NULL;
+		n += g_ascii_isalnum(data[i]) || data[i] == '+' || data[i] == '/';
+	}
+	if (n % 4 < 2)
+		return NULL;
+	out = g_malloc(len + 3);
+	memcpy(out, data, len);
+	memcpy(out + len, "==", 4 - n % 4);
+	*len_r = len + 4 - n % 4;
+	out[*len_r] = '\0';
+	return out;
+}
+
 char *mail_parts_decode(const char *data, size_t len, const char *encoding, size_t *len_r)
 {
 	GMimeContentEncoding enc = g_mime_content_encoding_from_string(encoding ? encoding : "");
@@ -452,7 +477,11 @@ char *mail_parts_decode(const char *data, size_t len, const char *encoding, size
 		return out;
 	}
 	if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
-		data = plain = parts_qp_plain(data, len, &len);
+		plain = parts_qp_plain(data, len, &len);
+	else
+		plain = parts_b64_padded(data, len, &len);
+	if (plain != NULL)
+		data = plain;
 	g_mime_encoding_init_decode(&state, enc);
 	out = g_malloc(g_mime_encoding_outlen(&state, len) + 16);
 	n = g_mime_encoding_step(&state, data, len, out);

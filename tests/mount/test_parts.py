@@ -787,6 +787,12 @@ class CorpusTest(PartsTestCase):
         self.assertEqual(bad_att, [])
         self.assertEqual(bad_reads, [])
         self.assertLess(len(parse_diffs), max(1, n_msgs // 100))
+        # Where Dovecot cannot decode a part, imapfs decodes it itself
+        # (GMime, the last quantum's missing padding supplied) as the
+        # oracle does: what remains are parts imapfs shows exactly as
+        # Dovecot gives them (a multipart left unterminated: Python drops
+        # its last line end).
+        self.assertEqual([l for l in parse_diffs if not l.endswith("Dovecot same as imapfs")], [])
         self.assertGreaterEqual(n_msgs - len(name_diffs), CORPUS_MIN_NAMES_MATCH * n_msgs)
         self.assertGreaterEqual(n_body_ok, CORPUS_MIN_BODY_MATCH * n_body)
 

@@ -565,7 +565,7 @@ static void ck_decode(const char *s, const char *encoding, const char *expect, s
 	g_free(out);
 }
 
-START_TEST(decode_reads_quoted_printable_as_rfc2045_says)
+START_TEST(decode_undoes_encodings_as_lenient_readers_do)
 {
 	/* Escapes, either case, and soft breaks. */
 	ck_decode("caf=C3=a9 =\r\nau lait", "quoted-printable", "caf\xc3\xa9 au lait", 13);
@@ -579,8 +579,14 @@ START_TEST(decode_reads_quoted_printable_as_rfc2045_says)
 	ck_decode("x=zz y=4", "quoted-printable", "x=zz y=4", 8);
 	/* A "=" at the very end is a soft break. */
 	ck_decode("end=", "QUOTED-PRINTABLE", "end", 3);
-	/* base64, lenient on line ends; anything else is copied. */
+	/* base64, lenient on line ends; a last quantum without its padding
+	 * still decodes (a lone character holds no byte); anything else is
+	 * copied. */
 	ck_decode("aGVs\r\nbG8=\r\n", "base64", "hello", 5);
+	ck_decode("aGVs\r\nbG8\r\n", "base64", "hello", 5);
+	ck_decode("aGVsbA", "BASE64", "hell", 4);
+	ck_decode("aGVsb", "base64", "hel", 3);
+	ck_decode("", "base64", "", 0);
 	ck_decode("as is=20", "7bit", "as is=20", 8);
 	ck_decode("as is", NULL, "as is", 5);
 }
@@ -634,7 +640,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, extensions_from_mime_types);
 	tcase_add_test(tc, headers_txt_is_decoded_in_order);
 	tcase_add_test(tc, text_to_utf8_with_fallbacks);
-	tcase_add_test(tc, decode_reads_quoted_printable_as_rfc2045_says);
+	tcase_add_test(tc, decode_undoes_encodings_as_lenient_readers_do);
 	tcase_add_test(tc, cut_gives_each_part_as_stored);
 	tcase_add_test(tc, cut_of_a_single_part_message_is_section_1);
 	tcase_add_test(tc, cut_refuses_what_does_not_match_the_tree);
