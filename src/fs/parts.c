@@ -68,10 +68,11 @@
  * structures wait in their mailbox's trees table (under fs->lock), unless
  * large. */
 #define PARTS_BATCH 32
-/* A message up to this large (RFC822.SIZE) comes whole with its structure
- * when that is not waiting: its parts are cut out of it here (no second
- * round trip), and its .eml is then read from the block cache.  A few
- * round trips' worth of bytes on a slow link. */
+/* A message up to this large (RFC822.SIZE) is taken whole by its first
+ * look (from the block cache, with its structure, or alone when that was
+ * waiting) and its parts cut out of it here: one round trip, and its .eml
+ * is then read from the block cache.  A round trip's worth of bytes or
+ * less on a slow link. */
 #define PARTS_SMALL_MAX (64u << 10)
 /* Structures waiting for their own listing, in all mailboxes, and what
  * one may hold: about 10 MiB at most. */
@@ -882,9 +883,9 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	if (pd == NULL)
 		abort();
 	/* c stays NULL when the structure was waiting: the commands below
-	 * get a connection when they need one. */
-	/* A small message is taken whole: from the cache, else with its
-	 * structure, else (its structure was waiting) on its own. */
+	 * get a connection when they need one.  A small message is taken
+	 * whole: from the cache, else with its structure, else (its
+	 * structure was waiting) on its own. */
 	small = parts_small(fs, pm);
 	msg.max = PARTS_SMALL_MAX;
 	if (small)

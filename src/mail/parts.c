@@ -392,11 +392,6 @@ char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t 
 	return out;
 }
 
-static bool parts_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-}
-
 /* Quoted-printable as RFC 2045 6.7 reads it, made plain for GMime's
  * decoder, which keeps white space at the end of a line and drops or
  * doubles a "=" that starts no escape: such white space deleted (rule 3),
@@ -418,8 +413,9 @@ static char *parts_qp_plain(const char *data, size_t len, size_t *len_r)
 		for (text = end; text > i && (data[text - 1] == ' ' || data[text - 1] == '\t');)
 			text--;
 		for (size_t j = i; j < text; j++) {
-			bool escape = data[j] == '=' && j + 2 < text && parts_hex(data[j + 1]) &&
-				      parts_hex(data[j + 2]);
+			bool escape = data[j] == '=' && j + 2 < text &&
+				      g_ascii_isxdigit(data[j + 1]) &&
+				      g_ascii_isxdigit(data[j + 2]);
 
 			*o++ = data[j];
 			/* A "=" ending the line is a soft break. */
