@@ -64,6 +64,27 @@ static const struct imap_arg *parts_items_for(const struct imap_resp *r, uint32_
 	return items != NULL && parts_items_uid(items) == uid ? items : NULL;
 }
 
+/* Value v of uid into w: a copy (NUL after w->len bytes) of at most
+ * w->max bytes; -EPROTO (with the reason set) for more, or for no body
+ * value. */
+static int parts_whole_set(struct imap_conn *c, uint32_t uid, struct imap_whole *w,
+			   const struct imap_arg *v)
+{
+	const char *data;
+	size_t len;
+	int rc = imap_conn_body_value(c, uid, v, w->max, &data, &len);
+
+	if (rc < 0)
+		return rc;
+	w->data = malloc(len + 1);
+	if (w->data == NULL)
+		return -ENOMEM;
+	memcpy(w->data, data, len);
+	w->data[len] = '\0';
+	w->len = len;
+	return 0;
+}
+
 /* ---- structure ---- */
 
 struct parts_structure {
@@ -115,16 +136,9 @@ static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r
 		    imap_conn_fetch_item(k->u.str, "BODY", "", &origin, &has_origin)) {
 			/* Asked for as <0.max+1>: more than max bytes is a
 			 * larger message, not taken (nor an error). */
-			if (origin == 0 &&
-			    imap_conn_body_value(c, uid, v, ps->msg->max, &data, &n) == 0) {
-				ps->msg->data = malloc(n + 1);
-				if (ps->msg->data == NULL) {
-					ps->rc = -ENOMEM;
-					return;
-				}
-				memcpy(ps->msg->data, data, n);
-				ps->msg->data[n] = '\0';
-				ps->msg->len = n;
+			if (origin == 0 && parts_whole_set(c, uid, ps->msg, v) == -ENOMEM) {
+				ps->rc = -ENOMEM;
+				return;
 			}
 			continue;
 		}
@@ -304,26 +318,14 @@ static bool parts_many_whole(struct imap_conn *c, struct parts_many *p, const ch
 {
 	for (size_t j = 0; j < p->nwhole; j++) {
 		struct imap_whole *w = &p->w[j];
-		const char *data;
-		size_t len;
 		int rc;
 
 		if (w->data != NULL ||
 		    !imap_conn_fetch_item(k, w->binary ? "BINARY" : "BODY", w->section, NULL, NULL))
 			continue;
-		rc = imap_conn_body_value(c, p->uid, v, w->max, &data, &len);
-		if (rc < 0) {
+		rc = parts_whole_set(c, p->uid, w, v);
+		if (rc < 0)
 			p->rc = rc;
-			return true;
-		}
-		w->data = malloc(len + 1);
-		if (w->data == NULL) {
-			p->rc = -ENOMEM;
-			return true;
-		}
-		memcpy(w->data, data, len);
-		w->data[len] = '\0';
-		w->len = len;
 		return true;
 	}
 	return false;
