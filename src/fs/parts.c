@@ -424,6 +424,16 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 	return 0;
 }
 
+/* After a failed command that parts_build goes on from: *cp given back
+ * when the failure broke it, so that the next command gets a fresh one. */
+static void parts_drop_broken(struct fs *fs, struct imap_conn **cp)
+{
+	if (*cp != NULL && imap_conn_is_broken(*cp)) {
+		imap_pool_put(fs->cfg.pool, *cp);
+		*cp = NULL;
+	}
+}
+
 /* Parts fetched whole in one command (parts_fetch_wholes): at most this
  * many encoded bytes in all, well below what one response may be. */
 #define PARTS_WHOLES_MAX (32u << 20)
@@ -483,10 +493,7 @@ static void parts_fetch_wholes(struct fs *fs, const struct parts_msg *pm, struct
 			log_debug(LOG_FS, "%s UID %u: fetching %zu parts in one command failed (%s); "
 					  "one at a time",
 				  pm->raw, pm->uid, n, imap_conn_error(*cp));
-			if (imap_conn_is_broken(*cp)) {
-				imap_pool_put(fs->cfg.pool, *cp);
-				*cp = NULL;
-			}
+			parts_drop_broken(fs, cp);
 		}
 		for (size_t k = 0; ret == 0 && k < n; k++) {
 			parts_keep_whole(fs, pm, pd, which[k], &w[k]);
@@ -705,18 +712,12 @@ static bool parts_small(struct fs *fs, const struct parts_msg *pm)
 	return small;
 }
 
-/* The key of pm's .eml bytes in the block cache. */
-static struct cache_key parts_eml_key(const struct parts_msg *pm)
-{
-	return (struct cache_key){
-	    .mailbox = pm->raw, .uidvalidity = pm->uidvalidity, .uid = pm->uid, .section = ""};
-}
-
 /* pm's whole message into msg->data when the block cache holds it (a read
  * of its .eml): one block shorter than a full one is all of it. */
 static void parts_whole_cached(struct fs *fs, const struct parts_msg *pm, struct imap_whole *msg)
 {
-	struct cache_key key = parts_eml_key(pm);
+	struct cache_key key = {
+	    .mailbox = pm->raw, .uidvalidity = pm->uidvalidity, .uid = pm->uid, .section = ""};
 	char *buf = malloc(CACHE_BLOCK_SIZE + 1);
 	ssize_t got;
 
@@ -730,16 +731,6 @@ static void parts_whole_cached(struct fs *fs, const struct parts_msg *pm, struct
 	buf[got] = '\0';
 	msg->data = buf;
 	msg->len = (size_t)got;
-}
-
-/* pm's whole message, just fetched: kept as its .eml's bytes. */
-static void parts_whole_keep(struct fs *fs, const struct parts_msg *pm,
-			     const struct imap_whole *msg)
-{
-	struct cache_key key = parts_eml_key(pm);
-
-	cache_block_put_run(fs->cfg.cache, &key, msg->data, msg->len);
-	fs_read_learned(fs, pm->mbox, pm->uid, pm->uidvalidity, msg->len, true);
 }
 
 /* pm's whole message from the server, when its structure was waiting (so
@@ -760,17 +751,15 @@ static void parts_whole_fetch(struct fs *fs, const struct parts_msg *pm, struct 
 	if (ret < 0 || got > msg->max) {
 		log_debug(LOG_FS, "%s UID %u: not taken whole (%s)", pm->raw, pm->uid,
 			  ret < 0 ? strerror(-ret) : "larger than it said");
-		if (ret < 0 && *cp != NULL && imap_conn_is_broken(*cp)) {
-			imap_pool_put(fs->cfg.pool, *cp);
-			*cp = NULL;
-		}
+		if (ret < 0)
+			parts_drop_broken(fs, cp);
 		free(buf);
 		return;
 	}
 	buf[got] = '\0';
 	msg->data = buf;
 	msg->len = got;
-	parts_whole_keep(fs, pm, msg);
+	fs_read_keep(fs, pm->mbox, pm->uid, pm->uidvalidity, buf, got, true);
 }
 
 /* pm's structure and header fields, and whether the server offers
@@ -802,7 +791,8 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
 		if (ret == 0) {
 			*binary_r = imap_conn_has_cap(*cp, "BINARY");
 			if (msg != NULL && msg->data != NULL)
-				parts_whole_keep(fs, pm, msg);
+				fs_read_keep(fs, pm->mbox, pm->uid, pm->uidvalidity, msg->data,
+					     msg->len, true);
 			return 0;
 		}
 		if (ret == -ESTALE || !parts_failed(fs, pm, cp, ret, attempt, "reading the structure"))
