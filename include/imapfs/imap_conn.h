@@ -201,20 +201,14 @@ int imap_conn_fetch_bodies(struct imap_conn *c, const uint32_t *uids, size_t n, 
  * (valid during the call); one left out (gone) gets no call.  A non-zero
  * return from cb stops the calls and is returned.  The structures of the
  * messages a .parts listing is likely to look at next come so with its
- * own, in one round trip.  msg, when not NULL, also asks for uid's whole
- * message (BODY.PEEK[]<0.max+1>, in a second command sent with the first:
- * still one round trip): msg->data (malloc'd, NUL after msg->len bytes)
- * when it came and has at most msg->max bytes, else NULL (a NO, a larger
- * message: never an error of its own); its section is not used. */
+ * own, in one round trip. */
 struct imap_body;
-struct imap_whole;
 #define IMAP_STRUCTURES_MAX 256
 typedef int (*imap_structure_cb)(void *arg, uint32_t uid, struct imap_body *body,
 				 const char *headers, size_t headers_len, const char *err);
 int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t *more,
 			       size_t nmore, imap_structure_cb cb, void *arg,
-			       struct imap_whole *msg, struct imap_body **body_r, char **headers_r,
-			       size_t *headers_len_r);
+			       struct imap_body **body_r, char **headers_r, size_t *headers_len_r);
 
 /* UID FETCH uid (BINARY.SIZE[s1] ...) (RFC 3516): the size of each section
  * once its Content-Transfer-Encoding is undone, into sizes_r[i].

@@ -77,7 +77,8 @@ char *mail_parts_utf8(const char *text, size_t len, const char *charset, size_t 
 
 /* Undoes a Content-Transfer-Encoding ("base64" or "quoted-printable";
  * anything else is copied) of len bytes with GMime's decoders, for parts
- * decoded here (servers without BINARY, small messages taken whole).
+ * decoded here (servers without BINARY, a message cut out of its cached
+ * copy).
  * Quoted-printable reads as RFC 2045 6.7 says and Dovecot's BINARY does:
  * white space at the end of a line is deleted, and a "=" that starts no
  * escape (nor a soft line break) stays.  Base64 cut short of its last
@@ -92,8 +93,8 @@ char *mail_parts_decode(const char *data, size_t len, const char *encoding, size
  * (NULL).  A part GMime places otherwise than the server's tree (not
  * there, or not body->size bytes long) or an attached message (shown raw,
  * which GMime does not keep) makes it -ENOENT with every data_r[i] NULL:
- * ask the server.  A small message so fetched whole with its structure
- * gives its .parts listing in one round trip. */
+ * ask the server.  A message whose .eml is cached so needs no part
+ * fetched for its .parts listing. */
 int mail_parts_cut(const char *raw, size_t len, const struct mail_part *parts, size_t n,
 		   char **data_r);
 

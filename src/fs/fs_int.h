@@ -278,11 +278,6 @@ int fs_read_conn(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidval
  * fs->lock; a node gone or of another UIDVALIDITY is left alone. */
 void fs_read_learned(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
 		     uint64_t size, bool exact);
-/* read.c: keeps a message's first len bytes (whole blocks but the last
- * when exact: all of it) as its .eml's blocks in the block cache, and
- * records its size as fs_read_learned does.  Without fs->lock. */
-void fs_read_keep(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
-		  const char *data, size_t len, bool exact);
 
 /* prefetch.c (see there).  Start in the FUSE init (after any fork: it
  * starts threads); stop before the pool and the cache go. */

@@ -5,9 +5,9 @@
  * for the record of an earlier listing in the block cache (section
  * ".parts": the tree, the raw header fields, every file's size and how it
  * is read); without a usable one it asks the server: BODYSTRUCTURE and
- * header fields (one round trip), with the whole message when it is small
- * (its parts are then cut out of it and decoded here: no more is asked),
- * then in one command BINARY.SIZE of its
+ * header fields (one round trip); then, when the block cache holds the
+ * whole message (its .eml was read), its parts are cut out of it and
+ * decoded here, nothing more asked; else, in one command BINARY.SIZE of its
  * encoded parts with the span of decoded bytes where each should end, the
  * whole text of body.txt and body.html (whose size is only known once
  * their charset is converted) and a check of the sizes already known,
@@ -68,12 +68,6 @@
  * structures wait in their mailbox's trees table (under fs->lock), unless
  * large. */
 #define PARTS_BATCH 32
-/* A message up to this large (RFC822.SIZE) is taken whole by its first
- * look (from the block cache, with its structure, or alone when that was
- * waiting) and its parts cut out of it here: one round trip, and its .eml
- * is then read from the block cache.  A round trip's worth of bytes or
- * less on a slow link. */
-#define PARTS_SMALL_MAX (64u << 10)
 /* Structures waiting for their own listing, in all mailboxes, and what
  * one may hold: about 10 MiB at most. */
 #define PARTS_TREES_MAX 512
@@ -424,16 +418,6 @@ static int parts_fetch_whole(struct fs *fs, const struct parts_msg *pm,
 	return 0;
 }
 
-/* After a failed command that parts_build goes on from: *cp given back
- * when the failure broke it, so that the next command gets a fresh one. */
-static void parts_drop_broken(struct fs *fs, struct imap_conn **cp)
-{
-	if (*cp != NULL && imap_conn_is_broken(*cp)) {
-		imap_pool_put(fs->cfg.pool, *cp);
-		*cp = NULL;
-	}
-}
-
 /* Parts fetched whole in one command (parts_fetch_wholes): at most this
  * many encoded bytes in all, well below what one response may be. */
 #define PARTS_WHOLES_MAX (32u << 20)
@@ -493,7 +477,10 @@ static void parts_fetch_wholes(struct fs *fs, const struct parts_msg *pm, struct
 			log_debug(LOG_FS, "%s UID %u: fetching %zu parts in one command failed (%s); "
 					  "one at a time",
 				  pm->raw, pm->uid, n, imap_conn_error(*cp));
-			parts_drop_broken(fs, cp);
+			if (imap_conn_is_broken(*cp)) {
+				imap_pool_put(fs->cfg.pool, *cp);
+				*cp = NULL;
+			}
 		}
 		for (size_t k = 0; ret == 0 && k < n; k++) {
 			parts_keep_whole(fs, pm, pd, which[k], &w[k]);
@@ -698,79 +685,44 @@ static int parts_batch_cb(void *arg, uint32_t uid, struct imap_body *body, const
 	return 0;
 }
 
-/* Whether pm is small (PARTS_SMALL_MAX): its first look takes it whole. */
-static bool parts_small(struct fs *fs, const struct parts_msg *pm)
+/* pm's whole message (g_free()d, NUL after *len_r bytes) when the block
+ * cache holds all of it, its .eml having been read: a message listed as
+ * smaller than a block whose block 0 is shorter than a full one.  Else
+ * NULL. */
+static char *parts_whole_cached(struct fs *fs, const struct parts_msg *pm, size_t *len_r)
 {
+	struct cache_key key = {
+	    .mailbox = pm->raw, .uidvalidity = pm->uidvalidity, .uid = pm->uid, .section = ""};
 	const struct fs_node *n;
 	bool small;
+	char *buf;
+	ssize_t got;
 
 	pthread_mutex_lock(&fs->lock);
 	n = pm->mbox->msgs != NULL ? g_hash_table_lookup(pm->mbox->msgs, GUINT_TO_POINTER(pm->uid))
 				   : NULL;
-	small = n != NULL && n->uidvalidity == pm->uidvalidity && n->size <= PARTS_SMALL_MAX;
+	small = n != NULL && n->uidvalidity == pm->uidvalidity && n->size < CACHE_BLOCK_SIZE;
 	pthread_mutex_unlock(&fs->lock);
-	return small;
-}
-
-/* pm's whole message into msg->data when the block cache holds it (a read
- * of its .eml): one block shorter than a full one is all of it. */
-static void parts_whole_cached(struct fs *fs, const struct parts_msg *pm, struct imap_whole *msg)
-{
-	struct cache_key key = {
-	    .mailbox = pm->raw, .uidvalidity = pm->uidvalidity, .uid = pm->uid, .section = ""};
-	char *buf = malloc(CACHE_BLOCK_SIZE + 1);
-	ssize_t got;
-
-	if (buf == NULL)
-		abort();
+	if (!small)
+		return NULL;
+	buf = g_malloc(CACHE_BLOCK_SIZE + 1);
 	got = cache_block_get(fs->cfg.cache, &key, buf);
-	if (got < 0 || (size_t)got >= CACHE_BLOCK_SIZE || (size_t)got > msg->max) {
-		free(buf);
-		return;
+	if (got < 0 || (size_t)got >= CACHE_BLOCK_SIZE) {
+		g_free(buf);
+		return NULL;
 	}
 	buf[got] = '\0';
-	msg->data = buf;
-	msg->len = (size_t)got;
-}
-
-/* pm's whole message from the server, when its structure was waiting (so
- * this is the look's one round trip); msg->data stays NULL on any failure
- * or when it has more than msg->max bytes.  *cp as for fs_read_conn. */
-static void parts_whole_fetch(struct fs *fs, const struct parts_msg *pm, struct imap_conn **cp,
-			      struct imap_whole *msg)
-{
-	char *buf = malloc(msg->max + 2);
-	size_t got = 0;
-	int ret;
-
-	if (buf == NULL)
-		abort();
-	ret = fs_read_conn(fs, pm->mbox, pm->uid, pm->uidvalidity, cp);
-	if (ret == 0)
-		ret = imap_conn_fetch_body(*cp, pm->uid, 0, msg->max + 1, buf, &got);
-	if (ret < 0 || got > msg->max) {
-		log_debug(LOG_FS, "%s UID %u: not taken whole (%s)", pm->raw, pm->uid,
-			  ret < 0 ? strerror(-ret) : "larger than it said");
-		if (ret < 0)
-			parts_drop_broken(fs, cp);
-		free(buf);
-		return;
-	}
-	buf[got] = '\0';
-	msg->data = buf;
-	msg->len = got;
-	fs_read_keep(fs, pm->mbox, pm->uid, pm->uidvalidity, buf, got, true);
+	*len_r = (size_t)got;
+	return buf;
 }
 
 /* pm's structure and header fields, and whether the server offers
  * BINARY: waiting in its mailbox's trees table, else from the server, in
  * one command with those of the next messages (parts_batch), which wait
- * there for their own listing, and, when msg is not NULL, with pm's whole
- * message (into msg->data, kept as its .eml's bytes; NULL when it did not
- * come).  *cp as for fs_read_conn. */
+ * there for their own listing.  *cp as for fs_read_conn. */
 static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct imap_conn **cp,
 			   struct imap_body **body_r, char **headers_r, size_t *hlen_r,
-			   bool *binary_r, struct imap_whole *msg)
+			   bool *binary_r)
 {
 	uint32_t more[PARTS_BATCH - 1];
 	size_t n;
@@ -786,13 +738,10 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
 		if (ret == 0) {
 			b.c = *cp;
 			ret = imap_conn_fetch_structures(*cp, pm->uid, more, n, parts_batch_cb, &b,
-							 msg, body_r, headers_r, hlen_r);
+							 body_r, headers_r, hlen_r);
 		}
 		if (ret == 0) {
 			*binary_r = imap_conn_has_cap(*cp, "BINARY");
-			if (msg != NULL && msg->data != NULL)
-				fs_read_keep(fs, pm->mbox, pm->uid, pm->uidvalidity, msg->data,
-					     msg->len, true);
 			return 0;
 		}
 		if (ret == -ESTALE || !parts_failed(fs, pm, cp, ret, attempt, "reading the structure"))
@@ -800,18 +749,19 @@ static int parts_structure(struct fs *fs, const struct parts_msg *pm, struct ima
 	}
 }
 
-/* A small message taken whole: every file (but headers.txt) cut out of it
- * (mail_parts_cut), decoded here, kept in the block cache, its size set.
- * False, with nothing set, when GMime does not place the parts as the
- * server's tree does: the server is asked as for any message. */
+/* The whole message raw (len bytes, from the block cache): every file (but
+ * headers.txt) cut out of it (mail_parts_cut), decoded here, kept in the
+ * block cache, its size set.  False, with nothing set, when GMime does not
+ * place the parts as the server's tree does (or for an attached message):
+ * the server is asked as for any message. */
 static bool parts_from_whole(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data *pd,
-			     const struct imap_whole *msg)
+			     const char *raw, size_t len)
 {
 	char **data = calloc(pd->n, sizeof(*data));
 
 	if (data == NULL)
 		abort();
-	if (mail_parts_cut(msg->data, msg->len, pd->parts, pd->n, data) < 0) {
+	if (mail_parts_cut(raw, len, pd->parts, pd->n, data) < 0) {
 		log_debug(LOG_FS,
 			  "%s UID %u: its parts are not where its structure says; asking "
 			  "the server",
@@ -822,7 +772,7 @@ static bool parts_from_whole(struct fs *fs, const struct parts_msg *pm, struct f
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
 		char *out;
-		size_t len;
+		size_t n;
 
 		if (p->kind == MAIL_PART_HEADERS)
 			continue;
@@ -830,9 +780,9 @@ static bool parts_from_whole(struct fs *fs, const struct parts_msg *pm, struct f
 		 * the bytes as stored. */
 		pd->binary[i] = false;
 		pd->local[i] = p->kind == MAIL_PART_FILE && parts_encoded(p->body);
-		out = parts_convert(p, false, data[i], p->body->size, &len);
-		pd->sizes[i] = len;
-		parts_store(fs, pm, pd, i, out, len);
+		out = parts_convert(p, false, data[i], p->body->size, &n);
+		pd->sizes[i] = n;
+		parts_store(fs, pm, pd, i, out, n);
 		g_free(out);
 	}
 	free(data);
@@ -849,9 +799,9 @@ static bool parts_from_whole(struct fs *fs, const struct parts_msg *pm, struct f
  * Command (2) is left out when the message has nothing but headers.txt.
  * Without BINARY the parts decoded here come whole in (2) too; those
  * found to need it after (2) (a server that cannot decode them) cost one
- * more, all in one command (parts_fetch_wholes) where that works.  A small
- * message whose structure was not waiting comes whole in (1), and (2) is
- * left out when its parts are where its tree says (parts_from_whole). */
+ * more, all in one command (parts_fetch_wholes) where that works.  (2)
+ * is left out when the block cache holds the whole message and its parts
+ * are where its tree says (parts_from_whole). */
 static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_parts_data **pd_r,
 		       char **headers_r, size_t *hlen_r)
 {
@@ -865,23 +815,17 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 	uint64_t whole_bytes = 0;
 	struct imap_whole *whole = NULL;
 	struct imap_span *spans = NULL;
-	struct imap_whole msg = {0};
+	char *raw;
+	size_t rawlen = 0;
 	bool *checked = NULL, *fetched = NULL, *need = NULL;
-	bool binary = false, small;
+	bool binary = false;
 	int ret;
 
 	if (pd == NULL)
 		abort();
 	/* c stays NULL when the structure was waiting: the commands below
-	 * get a connection when they need one.  A small message is taken
-	 * whole: from the cache, else with its structure, else (its
-	 * structure was waiting) on its own. */
-	small = parts_small(fs, pm);
-	msg.max = PARTS_SMALL_MAX;
-	if (small)
-		parts_whole_cached(fs, pm, &msg);
-	ret = parts_structure(fs, pm, &c, &pd->body, &headers, &hlen, &binary,
-			      small && msg.data == NULL ? &msg : NULL);
+	 * get a connection when they need one. */
+	ret = parts_structure(fs, pm, &c, &pd->body, &headers, &hlen, &binary);
 	if (ret < 0)
 		goto out;
 	pd->n = mail_parts_list(pd->body, &pd->parts);
@@ -908,12 +852,14 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 			pd->sizes[i] = strlen(pd->texts[i]);
 		}
 	}
-	for (size_t i = 0; small && i < pd->n; i++)
-		small = pd->parts[i].kind != MAIL_PART_MESSAGE; /* not cut here */
-	if (small && msg.data == NULL)
-		parts_whole_fetch(fs, pm, &c, &msg);
-	if (msg.data != NULL && parts_from_whole(fs, pm, pd, &msg))
-		goto out; /* ret is 0 */
+	raw = parts_whole_cached(fs, pm, &rawlen);
+	if (raw != NULL) {
+		bool cut = parts_from_whole(fs, pm, pd, raw, rawlen);
+
+		g_free(raw);
+		if (cut)
+			goto out; /* ret is 0 */
+	}
 	for (size_t i = 0; i < pd->n; i++) {
 		const struct mail_part *p = &pd->parts[i];
 
@@ -1072,7 +1018,6 @@ static int parts_build(struct fs *fs, const struct parts_msg *pm, struct fs_part
 out:
 	if (c != NULL)
 		imap_pool_put(fs->cfg.pool, c);
-	free(msg.data);
 	for (size_t k = 0; k < nwhole; k++)
 		free(whole[k].data);
 	free(whole);

@@ -437,11 +437,14 @@ static void pf_ready(struct fs_prefetch *pf, struct pf_batch *b, uint32_t uid)
 static int pf_store(void *arg, uint32_t uid, const char *data, size_t len)
 {
 	struct pf_job *j = arg;
+	struct cache_key key = {
+	    .mailbox = j->m->raw, .uidvalidity = j->uidvalidity, .uid = uid, .section = ""};
 
+	cache_block_put_run(j->fs->cfg.cache, &key, data, len);
 	/* A body shorter than asked for is the whole message.  One that
 	 * fills the bound is larger: only full blocks are true then, and
-	 * those are stored; the size grows to at least len. */
-	fs_read_keep(j->fs, j->m, uid, j->uidvalidity, data, len, len < PF_FETCH_LEN);
+	 * those were stored; the size grows to at least len. */
+	fs_read_learned(j->fs, j->m, uid, j->uidvalidity, len, len < PF_FETCH_LEN);
 	j->stored++;
 	pf_ready(j->pf, j->b, uid);
 	return 0;

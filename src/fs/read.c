@@ -85,16 +85,6 @@ void fs_read_learned(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t ui
 	pthread_mutex_unlock(&fs->lock);
 }
 
-void fs_read_keep(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
-		  const char *data, size_t len, bool exact)
-{
-	struct cache_key key = {
-	    .mailbox = m->raw, .uidvalidity = uidvalidity, .uid = uid, .section = ""};
-
-	cache_block_put_run(fs->cfg.cache, &key, data, len);
-	fs_read_learned(fs, m, uid, uidvalidity, len, exact);
-}
-
 int fs_read_conn(struct fs *fs, struct fs_mbox *m, uint32_t uid, uint32_t uidvalidity,
 		 struct imap_conn **cp)
 {

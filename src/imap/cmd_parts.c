@@ -64,27 +64,6 @@ static const struct imap_arg *parts_items_for(const struct imap_resp *r, uint32_
 	return items != NULL && parts_items_uid(items) == uid ? items : NULL;
 }
 
-/* Value v of uid into w: a copy (NUL after w->len bytes) of at most
- * w->max bytes; -EPROTO (with the reason set) for more, or for no body
- * value. */
-static int parts_whole_set(struct imap_conn *c, uint32_t uid, struct imap_whole *w,
-			   const struct imap_arg *v)
-{
-	const char *data;
-	size_t len;
-	int rc = imap_conn_body_value(c, uid, v, w->max, &data, &len);
-
-	if (rc < 0)
-		return rc;
-	w->data = malloc(len + 1);
-	if (w->data == NULL)
-		return -ENOMEM;
-	memcpy(w->data, data, len);
-	w->data[len] = '\0';
-	w->len = len;
-	return 0;
-}
-
 /* ---- structure ---- */
 
 struct parts_structure {
@@ -99,8 +78,6 @@ struct parts_structure {
 struct parts_structures {
 	struct parts_structure *m; /* ascending by UID */
 	size_t n;
-	uint32_t uid;		/* the one asked for */
-	struct imap_whole *msg; /* its whole message, when asked for */
 	int rc;
 };
 
@@ -126,22 +103,9 @@ static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r
 	for (size_t i = 0; i + 1 < items->len; i += 2) {
 		const struct imap_arg *k = &items->u.list[i], *v = &items->u.list[i + 1];
 		const char *data;
-		uint64_t origin;
-		bool has_origin;
 		size_t n;
 		int rc;
 
-		if (uid == ps->uid && ps->msg != NULL && ps->msg->data == NULL &&
-		    k->type == IMAP_ARG_ATOM &&
-		    imap_conn_fetch_item(k->u.str, "BODY", "", &origin, &has_origin)) {
-			/* Asked for as <0.max+1>: more than max bytes is a
-			 * larger message, not taken (nor an error). */
-			if (origin == 0 && parts_whole_set(c, uid, ps->msg, v) == -ENOMEM) {
-				ps->rc = -ENOMEM;
-				return;
-			}
-			continue;
-		}
 		if (imap_arg_is_atom(k, "BODYSTRUCTURE") && p->body == NULL && !p->bad) {
 			if (imap_body_parse(v, &p->body, p->err, sizeof(p->err)) < 0)
 				p->bad = true;
@@ -162,15 +126,12 @@ static void parts_structures_data(struct imap_conn *c, const struct imap_resp *r
 
 int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t *more,
 			       size_t nmore, imap_structure_cb cb, void *arg,
-			       struct imap_whole *msg, struct imap_body **body_r, char **headers_r,
-			       size_t *headers_len_r)
+			       struct imap_body **body_r, char **headers_r, size_t *headers_len_r)
 {
-	struct parts_structures ps = {.n = nmore + 1, .uid = uid, .msg = msg};
+	struct parts_structures ps = {.n = nmore + 1};
 	struct parts_structure *mine = NULL;
 	struct buf set = BUF_INIT;
-	struct imap_conn_cmd cmd, whole;
-	struct imap_conn_cmd *cmds[2] = {&cmd, &whole};
-	int rcs[2];
+	struct imap_conn_cmd cmd;
 	uint32_t *uids;
 	size_t n = 0;
 	int rc;
@@ -178,15 +139,10 @@ int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t
 	*body_r = NULL;
 	*headers_r = NULL;
 	*headers_len_r = 0;
-	if (msg != NULL) {
-		msg->data = NULL;
-		msg->len = 0;
-	}
 	rc = imap_conn_check_selected(c, "UID FETCH");
 	if (rc < 0)
 		return rc;
-	if (uid == 0 || ps.n > IMAP_STRUCTURES_MAX || (nmore > 0 && (cb == NULL || more[0] == 0)) ||
-	    (msg != NULL && msg->max >= UINT32_MAX)) {
+	if (uid == 0 || ps.n > IMAP_STRUCTURES_MAX || (nmore > 0 && (cb == NULL || more[0] == 0))) {
 		imap_conn_set_error(c, "UID FETCH: invalid request");
 		return -EINVAL;
 	}
@@ -220,19 +176,7 @@ int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t
 	imap_conn_cmd_start(c, &cmd, "UID FETCH");
 	imap_conn_cmd_raw(&cmd, "%s (UID BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" PARTS_FIELDS ")])",
 			  set.data);
-	if (msg == NULL) {
-		rc = imap_conn_run(c, &cmd, parts_structures_data, &ps, NULL, NULL);
-	} else {
-		/* The whole message in a command of its own (the set's items
-		 * are the same for every UID), sent with the first. */
-		imap_conn_cmd_start(c, &whole, "UID FETCH");
-		imap_conn_cmd_raw(&whole, "%" PRIu32 " (UID BODY.PEEK[]<0.%zu>)", uid,
-				  msg->max + 1);
-		rc = imap_conn_run_pipe(c, cmds, 2, parts_structures_data, &ps, rcs);
-		if (rc == 0)
-			rc = rcs[0]; /* the whole message is a bonus */
-		imap_conn_cmd_clear(&whole);
-	}
+	rc = imap_conn_run(c, &cmd, parts_structures_data, &ps, NULL, NULL);
 	imap_conn_cmd_clear(&cmd);
 	if (rc == 0)
 		rc = ps.rc;
@@ -260,11 +204,6 @@ int imap_conn_fetch_structures(struct imap_conn *c, uint32_t uid, const uint32_t
 		*headers_len_r = mine->headers.len;
 		buf_append(&mine->headers, "", 1); /* NUL-terminated for the caller's ease */
 		*headers_r = buf_steal(&mine->headers);
-	}
-	if (rc < 0 && msg != NULL) {
-		free(msg->data);
-		msg->data = NULL;
-		msg->len = 0;
 	}
 	for (size_t i = 0; i < ps.n; i++) {
 		imap_body_free(&ps.m[i].body);
@@ -318,14 +257,26 @@ static bool parts_many_whole(struct imap_conn *c, struct parts_many *p, const ch
 {
 	for (size_t j = 0; j < p->nwhole; j++) {
 		struct imap_whole *w = &p->w[j];
+		const char *data;
+		size_t len;
 		int rc;
 
 		if (w->data != NULL ||
 		    !imap_conn_fetch_item(k, w->binary ? "BINARY" : "BODY", w->section, NULL, NULL))
 			continue;
-		rc = parts_whole_set(c, p->uid, w, v);
-		if (rc < 0)
+		rc = imap_conn_body_value(c, p->uid, v, w->max, &data, &len);
+		if (rc < 0) {
 			p->rc = rc;
+			return true;
+		}
+		w->data = malloc(len + 1);
+		if (w->data == NULL) {
+			p->rc = -ENOMEM;
+			return true;
+		}
+		memcpy(w->data, data, len);
+		w->data[len] = '\0';
+		w->len = len;
 		return true;
 	}
 	return false;

@@ -320,47 +320,32 @@ static int structures_cb(void *arg, uint32_t uid, struct imap_body *body, const 
 	return 0;
 }
 
-/* structure UID[,UID...][/MAX]: imap_conn_fetch_structures (cmd_parts.c)
- * of the first UID, with the others as the ones asked for with it; each
- * printed by structures_cb.  With /MAX, the first UID's whole message of
- * at most MAX bytes too: "WHOLE uid=U len=N data=..." when it came. */
+/* structure UID[,UID...]: imap_conn_fetch_structures (cmd_parts.c) of the
+ * first UID, with the others as the ones asked for with it; each printed
+ * by structures_cb. */
 static int cmd_structure(struct imap_conn *c, const char *list)
 {
 	uint32_t uids[IMAP_STRUCTURES_MAX + 1];
-	char *copy = strdup(list), *save = NULL, *headers = NULL, *slash;
+	char *copy = strdup(list), *save = NULL, *headers = NULL;
 	struct imap_body *body = NULL;
-	struct imap_whole msg = {0};
 	size_t n = 0, hlen = 0;
 	uint64_t v;
 	int rc;
 
 	if (copy == NULL)
 		abort();
-	slash = strchr(copy, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		parse_u64(slash + 1, UINT32_MAX, &v);
-		msg.max = (size_t)v;
-	}
 	for (char *e = strtok_r(copy, ",", &save); e != NULL && n < IMAP_STRUCTURES_MAX + 1;
 	     e = strtok_r(NULL, ",", &save)) {
 		parse_u64(e, UINT32_MAX, &v);
 		uids[n++] = (uint32_t)v;
 	}
-	rc = imap_conn_fetch_structures(c, n ? uids[0] : 0, uids + (n > 0), n ? n - 1 : 0,
-					structures_cb, NULL, slash != NULL ? &msg : NULL, &body,
-					&headers, &hlen);
 	free(copy);
+	rc = imap_conn_fetch_structures(c, n ? uids[0] : 0, uids + (n > 0), n ? n - 1 : 0,
+					structures_cb, NULL, &body, &headers, &hlen);
 	if (rc < 0)
 		return rc;
 	structures_cb(NULL, uids[0], body, headers, hlen, NULL); /* frees body */
 	free(headers);
-	if (msg.data != NULL) {
-		printf("WHOLE uid=%" PRIu32 " len=%zu data=\"", uids[0], msg.len);
-		print_escaped(msg.data, msg.len);
-		fputs("\"\n", stdout);
-		free(msg.data);
-	}
 	return 0;
 }
 
