@@ -20,6 +20,7 @@ import http.server
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -221,19 +222,34 @@ class OAuthTest(TimedTestCase):
         mt.start()
         # Several pooled connections (watch=0: every login is the pool's),
         # all idle well under the minute after which the pool checks one
-        # with NOOP before handing it out.
+        # with NOOP before handing it out.  The mount's one session is
+        # stopped (SIGSTOP) while the requests start, so that the pool must
+        # open more for them whatever the timing: one request waits on the
+        # stopped session, the others cannot have it.
         def read_box(box):
             for n in os.listdir(mt.path(box)):
                 with open(mt.path(box, n), "rb") as f:
                     f.read()
 
+        deadline = time.monotonic() + 10  # earlier tests' sessions may still be ending
+        while len(tm._server._imap_processes(USER)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = tm._server._imap_processes(USER)
+        self.assertEqual(len(first), 1, first)
         threads = [threading.Thread(target=read_box, args=(f"Box{i}",)) for i in range(3)]
         threads += [threading.Thread(target=os.listdir, args=(mt.path("INBOX"),))]
-        for t in threads:
-            t.start()
+        os.kill(first[0], signal.SIGSTOP)
+        try:
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 20
+            while len(self.logins(mark)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            os.kill(first[0], signal.SIGCONT)
         for t in threads:
             t.join(60)
-        self.assertGreaterEqual(len(self.logins(mark)), 2, "the pool opened only one connection")
+        self.assertGreaterEqual(len(self.logins(mark)), 2, "the pool opened no other connection")
         self.assertEqual(self.run_count(), 1)
 
         # The token expires: the server refuses it from now on and ends
