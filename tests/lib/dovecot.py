@@ -82,7 +82,7 @@ userdb {{
 }}
 first_valid_uid = 1
 first_valid_gid = 1
-mail_location = maildir:~/Maildir
+mail_location = {mail_location}
 # A throwaway server: durability buys nothing here and costs minutes.
 mail_fsync = never
 namespace inbox {{
@@ -121,6 +121,17 @@ service auth-worker {{
 }}
 {extra}
 """
+
+
+# Where each user's mail is kept.  Maildir is what most Dovecot servers
+# use, and the default.  sdbox is for tests where several sessions rename
+# mailboxes while others work in them: Dovecot's Maildir lock
+# (dovecot-uidlist.lock, a dot-lock file inside the mailbox) moves with a
+# mailbox renamed while another session holds it, and then stops every
+# session from syncing the renamed mailbox for two minutes (the lock's
+# stale timeout) while its holder lives ("Timeout while waiting for
+# lock").  sdbox locks with fcntl, which follows the open file.
+STORAGE = {"maildir": "maildir:~/Maildir", "sdbox": "sdbox:~/sdbox"}
 
 
 def free_port():
@@ -174,8 +185,9 @@ class Dovecot:
     for no quota."""
 
     def __init__(self, root=None, users=None, capability=None, ssl_required=True, extra_conf="",
-                 quota=None):
+                 quota=None, storage="maildir"):
         self.users = dict(users or DEFAULT_USERS)
+        self.storage = storage
         self.capability = capability
         self.quota = quota
         self.ssl_required = ssl_required
@@ -297,6 +309,7 @@ class Dovecot:
                     imap_port=self.imap_port,
                     imaps_port=self.imaps_port,
                     extra=self.extra_conf,
+                    mail_location=STORAGE[self.storage],
                 )
             )
         # The daemon inherits stdout/stderr: a pipe would never see EOF.

@@ -291,10 +291,21 @@ class CacheMountTest(TimedTestCase):
         peak = [0]
         stop = threading.Event()
 
+        def files():
+            return sorted(os.path.join(r, f)
+                          for r, _, fs in os.walk(os.path.join(self.cache_dir, "packs"))
+                          for f in fs)
+
         def watch():
+            # A sample is the files' sizes taken one after another: it
+            # counts only if the same files exist after it, or it could add
+            # a pack measured before its eviction to one grown after it.
             while not stop.is_set():
                 try:
-                    peak[0] = max(peak[0], cache_bytes(self.cache_dir)[0])
+                    before = files()
+                    n = cache_bytes(self.cache_dir)[0]
+                    if files() == before:
+                        peak[0] = max(peak[0], n)
                 except OSError:
                     pass
                 time.sleep(0.01)

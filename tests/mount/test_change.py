@@ -127,7 +127,7 @@ def setUpModule():
     os.chmod(tm._tmp, 0o755)
     with tm.Watchdog(120, "setUpModule"):
         tm._server = dovecot.Dovecot(root=os.path.join(tm._tmp, "dovecot"), users=tm.USERS,
-                                     capability=PROFILES[PROFILE])
+                                     capability=PROFILES[PROFILE], storage="sdbox")
         tm._server._own_root = True
         tm._server.start()
     tm._log(f"profile {PROFILE}: capability {PROFILES[PROFILE] or '(Dovecot default)'}")
