@@ -280,6 +280,7 @@ int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name)
 		return change_errno(ret);
 	log_info("deleted mailbox %s", m->raw);
 	imap_pool_forget_mailbox(fs->cfg.pool, m->raw, 0);
+	fs_watch_forget(fs, m->raw, 0);
 	return 0;
 }
 
@@ -290,7 +291,6 @@ int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name)
  * lookup there must show the new mailbox, not an empty gone one. */
 static void change_moved(struct fs *fs, const char *from, const char *to, char delim)
 {
-	size_t fromlen = strlen(from);
 	GHashTableIter it;
 	gpointer v;
 
@@ -300,11 +300,9 @@ static void change_moved(struct fs *fs, const char *from, const char *to, char d
 		struct fs_mbox *x = v, *y;
 		char *now;
 
-		if (strncmp(x->raw, from, fromlen) != 0 ||
-		    (x->raw[fromlen] != '\0' && (delim == 0 || x->raw[fromlen] != delim)) ||
-		    x->dir->linked)
+		if (!fs_mbox_under(x->raw, from, delim) || x->dir->linked)
 			continue;
-		now = g_strconcat(to, x->raw + fromlen, NULL);
+		now = g_strconcat(to, x->raw + strlen(from), NULL);
 		y = g_hash_table_lookup(fs->mboxes, now);
 		if (y != NULL && y != x)
 			x->moved_to = y;
@@ -357,6 +355,7 @@ static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newpare
 		log_info("renamed mailbox %s to %s", from, to);
 		change_moved(fs, from, to, m->delim);
 		imap_pool_forget_mailbox(fs->cfg.pool, from, m->delim);
+		fs_watch_forget(fs, from, m->delim);
 		/* The kernel moved its name to the old directory's inode; the
 		 * new mailbox is another node. */
 		fs_notify_entry(fs, newparent, newname);

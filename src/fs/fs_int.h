@@ -225,6 +225,8 @@ int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m);
 /* With fs->lock held: true when m's listing needs a refresh. */
 bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m);
 bool fs_mbox_tree_old(const struct fs *fs);
+/* Whether the mailbox raw is name or one below it (delim 0: name only). */
+bool fs_mbox_under(const char *raw, const char *name, char delim);
 void fs_mbox_free_all(struct fs *fs);
 /* With fs->lock held: takes message n out of m's listing after the
  * server removed it (rm, mv), counting it out of EXISTS as the server
@@ -337,10 +339,12 @@ void fs_quota_load(struct fs *fs);
 
 /* watch.c: IDLE on the mailboxes in use (see there).  Start in the FUSE
  * init, stop in destroy; fs_watch_use (any thread, without fs->lock)
- * says that m was listed. */
+ * says that m was listed; fs_watch_forget (the same) that the mailbox
+ * name, and those under it (delim), are gone from the server. */
 struct fs_watch;
 void fs_watch_start(struct fs *fs);
 void fs_watch_use(struct fs *fs, struct fs_mbox *m);
+void fs_watch_forget(struct fs *fs, const char *name, char delim);
 void fs_watch_stop(struct fs *fs);
 
 /* change.c: SPEC §4 for mailboxes and existing messages.  Each returns

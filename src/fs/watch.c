@@ -8,7 +8,9 @@
  * fs_notify_entry).  A mailbox is "in use" when it is listed (opendir):
  * fs_watch_use hands it to a free watcher or to the one whose mailbox was
  * used least recently.  Mailboxes no watcher holds are refreshed when
- * listed after list_ttl_s.
+ * listed after list_ttl_s.  A mailbox that is gone (deleted or renamed
+ * here: fs_watch_forget; by another client: EXAMINE is refused) is left,
+ * and watched again only when listed again.
  *
  * A watcher whose connection fails tries again after 1 s, doubling up to
  * FS_WATCH_BACKOFF_MAX_MS; a server without IDLE stops all of them (the
@@ -185,6 +187,7 @@ static int fs_watch_one(struct fs_watcher *wr, struct imap_conn **cp, struct fs_
 		}
 	}
 	ret = imap_conn_idle_done(*cp, &changed);
+	log_debug(LOG_FS, "fs: watcher %u: idle done on %s", wr->id, m->raw);
 	if (changed)
 		fs_watch_refresh(wr, m);
 	return ret;
@@ -225,8 +228,31 @@ static void *fs_watch_main(void *arg)
 			backoff_ms = 0;
 			continue;
 		}
+		if (fs_watch_leave(wr, m)) {
+			/* Told to leave m meanwhile: its failure is no news
+			 * (the server may end the IDLE of a mailbox the mount
+			 * just deleted or renamed), and the next mailbox's
+			 * connection will show its own. */
+			log_debug(LOG_FS, "fs: watcher %u: leaving %s: %s", wr->id, m->raw,
+				  c != NULL ? imap_conn_error(c) : "cannot connect");
+			imap_conn_close(&c);
+			backoff_ms = 0;
+			continue;
+		}
 		if (c != NULL)
 			log_info("watcher %u: %s: %s", wr->id, m->raw, imap_conn_error(c));
+		if (c != NULL && !imap_conn_is_broken(c)) {
+			/* The server refused the mailbox (EXAMINE: NO), most
+			 * likely gone: another client deleted or renamed it.
+			 * Asking again would be refused again, forever; it is
+			 * watched again when listed again. */
+			pthread_mutex_lock(&w->lock);
+			if (wr->want == m)
+				wr->want = NULL;
+			pthread_mutex_unlock(&w->lock);
+			backoff_ms = 0;
+			continue;
+		}
 		imap_conn_close(&c);
 		backoff_ms = backoff_ms == 0 ? 1000 : backoff_ms * 2;
 		if (backoff_ms > FS_WATCH_BACKOFF_MAX_MS)
@@ -296,6 +322,25 @@ void fs_watch_use(struct fs *fs, struct fs_mbox *m)
 		pick->want = m;
 		pick->used = now;
 		fs_watch_wake(pick);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void fs_watch_forget(struct fs *fs, const char *name, char delim)
+{
+	struct fs_watch *w = fs->watch;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (unsigned i = 0; i < w->n; i++) {
+		struct fs_watcher *wr = &w->v[i];
+
+		/* want->raw never changes: safe to read. */
+		if (wr->want != NULL && fs_mbox_under(wr->want->raw, name, delim)) {
+			wr->want = NULL;
+			fs_watch_wake(wr);
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 }

@@ -26,6 +26,7 @@ A table of the figures is printed at the end.
 
 import datetime
 import os
+import re
 import sys
 import tempfile
 import time
@@ -152,7 +153,11 @@ class LiveTest(TimedTestCase):
         self.addCleanup(self._stop)
 
     def mount_opts(self):
-        return ["-o", "watch=1"] if "unwatched" in self._testMethodName else []
+        if "unwatched" in self._testMethodName:
+            return ["-o", "watch=1"]
+        if "renamed_here" in self._testMethodName:
+            return ["-d", "-o", "watch=1"]
+        return []
 
     def _stop(self):
         self.assertEqual(self.mount.stop(), [])
@@ -256,6 +261,41 @@ class LiveTest(TimedTestCase):
             return os.path.exists(self.mount.path(self.box, name))
         self.until("new message (looked up)", resolves, self.bound(False), self.where(False),
                    interval=0.25)
+
+    def test_mailbox_deleted_by_another_client_is_left(self):
+        if PROFILE != "full":
+            self.skipTest("no IDLE: nothing watches")
+        self.watch(self.other)
+        mark = tm._server.log_mark()
+        m = client()
+        try:
+            typ, dat = m.delete(self.other)
+            self.assertEqual(typ, "OK", dat)
+        finally:
+            m.logout()
+        # Dovecot ends the watcher's session; the watcher logs in again,
+        # is told the mailbox does not exist, and leaves it.  Before, it
+        # logged in again after 1, 2, 4 ... 60 s, for as long as it ran.
+        time.sleep(8)
+        logins = re.findall(r"Login: user=<alice>", tm._server.log_since(mark))
+        self.assertLessEqual(len(logins), 2, tm._server.log_since(mark))  # this test's and one
+        self.assertEqual(len(self.names(self.box)), 3)
+        self.assertEqual(len(re.findall(r"watcher \d+: .*: EXAMINE: NO", self.mount.stderr())), 1,
+                         self.mount.stderr())
+
+    def test_mailbox_renamed_here_is_left(self):
+        if PROFILE != "full":
+            self.skipTest("no IDLE: nothing watches")
+        self.watch(self.other)
+        self.assertIn(f"watcher 1: idle on {self.other}\n", self.mount.stderr())
+        os.rename(self.mount.path(self.other), self.mount.path(self.other + "-renamed"))
+        # The watcher leaves IDLE on the name that is gone at once, not
+        # when some other mailbox is listed.
+        deadline = time.monotonic() + 5
+        while (f"watcher 1: idle done on {self.other}\n" not in self.mount.stderr() and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertIn(f"watcher 1: idle done on {self.other}\n", self.mount.stderr())
 
 
 if __name__ == "__main__":
