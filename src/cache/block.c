@@ -73,7 +73,7 @@ struct cache_block {
 	atomic_bool warned;	/* the one warning about disk errors was given */
 	atomic_uint tmp_seq;	/* makes temporary index file names unique */
 	pthread_mutex_t lock;	/* protects everything below; never held across I/O */
-	pthread_cond_t cv;	/* signalled when loaded, scanned, done or rotating change */
+	pthread_cond_t cv; /* signalled when loaded, scanned, done, rotating or burying change */
 	bool loader_started;
 	bool loaded;	       /* the index files are in: gets proceed */
 	bool scanned;	       /* everything on disk is in: the bound is enforced */
@@ -92,7 +92,8 @@ struct cache_block {
 	uint32_t *heads; /* hash buckets; nbuckets is a power of two */
 	uint32_t nbuckets;
 	uint32_t count;
-	uint64_t bytes; /* sum of cache_pack_cost over packs */
+	uint64_t bytes;	  /* sum of cache_pack_cost over packs */
+	uint64_t burying; /* the same over evicted packs not yet deleted */
 };
 
 /* --- helpers (no lock) --------------------------------------------------- */
@@ -259,6 +260,7 @@ static void cache_block_kill_oldest(struct cache_block *c, GPtrArray *victims)
 		if (c->ents[i].pack == p)
 			cache_block_remove(c, i);
 	c->bytes -= cache_pack_cost(p);
+	c->burying += cache_pack_cost(p);
 	memmove(c->packs, c->packs + 1, (c->npacks - 1) * sizeof(*c->packs));
 	c->npacks--;
 	p->dead = true;
@@ -310,6 +312,11 @@ static void cache_block_bury(struct cache_block *c, GPtrArray *victims)
 		log_debug(LOG_CACHE, "cache: evicted pack %016" PRIx64, p->seq);
 		cache_block_unlink(c, p->seq, "pack");
 		cache_block_unlink(c, p->seq, "idx");
+		/* Dead: its end and record count no longer change. */
+		pthread_mutex_lock(&c->lock);
+		c->burying -= cache_pack_cost(p);
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->lock);
 		cache_pack_unref(p);
 	}
 	g_ptr_array_set_size(victims, 0);
@@ -1078,6 +1085,13 @@ void cache_block_put(struct cache_block *c, const struct cache_key *k, const cha
 	g_ptr_array_free(victims, TRUE);
 	if (p == NULL)
 		return;
+	/* Packs another put evicted may still be on disk: writing before
+	 * they are deleted would take the directory past the bound.  This
+	 * put deleted its own victims first, so the wait ends. */
+	pthread_mutex_lock(&c->lock);
+	while (c->burying > 0 && c->bytes + c->burying > c->max_bytes)
+		pthread_cond_wait(&c->cv, &c->lock);
+	pthread_mutex_unlock(&c->lock);
 
 	iov[0] = (struct iovec){.iov_base = hbuf, .iov_len = hlen};
 	iov[1] = (struct iovec){.iov_base = (void *)data, .iov_len = len};
