@@ -969,7 +969,8 @@ END_TEST
 struct putter {
 	struct cache_block *c;
 	uint32_t first;
-	atomic_int *running;
+	atomic_bool *stop;
+	atomic_uint puts;
 };
 
 static void *putter_run(void *arg)
@@ -977,14 +978,17 @@ static void *putter_run(void *arg)
 	struct putter *w = arg;
 	char *buf = malloc(CACHE_BLOCK_SIZE);
 
-	for (uint32_t uid = w->first; uid < w->first + 300; uid++) {
+	for (uint32_t uid = w->first; !atomic_load(w->stop); uid++) {
 		struct cache_key k = key("INBOX", uid, 0);
 
 		fill(buf, 60000, uid, 0);
 		cache_block_put(w->c, &k, buf, 60000);
+		atomic_fetch_add(&w->puts, 1);
+		/* Leaves the sampler the processor time it needs to see the
+		 * directory between changes. */
+		usleep(100);
 	}
 	free(buf);
-	atomic_fetch_sub(w->running, 1);
 	return NULL;
 }
 
@@ -1014,22 +1018,26 @@ START_TEST(test_bound_holds_on_disk_while_threads_put)
 {
 	/* Four threads evict for each other: a pack one of them evicted
 	 * must be gone from the disk before another writes into the room.
-	 * A sample counts only if no file came or went while it was taken. */
+	 * A sample counts only if no file came or went while it was taken;
+	 * the threads put until each has put 1,000 blocks (240 MB in all) and
+	 * 50 samples were counted, or 5,000 blocks, or for 15 s. */
 	const uint64_t max = 1 << 20;
 	struct cache_block *c = open_cache(max);
 	struct putter w[4];
 	pthread_t t[4];
-	atomic_int running = 4;
+	atomic_bool stop = false;
 	uint64_t peak = 0;
 	unsigned samples = 0;
+	gint64 until = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
 
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct putter){.c = c, .first = 1 + 1000u * (uint32_t)i, .running = &running};
+		w[i] = (struct putter){.c = c, .first = 1 + 1000000u * (uint32_t)i, .stop = &stop};
 		ck_assert_int_eq(pthread_create(&t[i], NULL, putter_run, &w[i]), 0);
 	}
-	while (atomic_load(&running) > 0) {
+	for (;;) {
 		char *before = pack_names(), *after;
 		uint64_t n = du();
+		unsigned least = UINT_MAX;
 
 		after = pack_names();
 		if (strcmp(before, after) == 0) {
@@ -1038,7 +1046,13 @@ START_TEST(test_bound_holds_on_disk_while_threads_put)
 		}
 		g_free(before);
 		g_free(after);
+		for (int i = 0; i < 4; i++)
+			least = MIN(least, atomic_load(&w[i].puts));
+		if ((least >= 1000 && samples >= 50) || least >= 5000 ||
+		    g_get_monotonic_time() > until)
+			break;
 	}
+	atomic_store(&stop, true);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_uint_gt(samples, 0);
