@@ -316,6 +316,9 @@ bool imap_conn_cmd_sent(const struct imap_conn *c);
 int imap_conn_create(struct imap_conn *c, const char *raw);
 int imap_conn_delete(struct imap_conn *c, const char *raw);
 int imap_conn_rename(struct imap_conn *c, const char *from, const char *to);
+/* Whether the mailbox name is top or one below it in the hierarchy whose
+ * separator is delim (0: top only): what DELETE or RENAME of top touches. */
+bool imap_mailbox_under(const char *name, const char *top, char delim);
 
 /* SELECT name (read-write) with (CONDSTORE) when offered; as
  * imap_conn_examine otherwise (skipped when name is already selected

@@ -234,6 +234,14 @@ static int change_child_mbox(struct fs *fs, uint64_t parent, const char *name, s
 	return 0;
 }
 
+/* The mailbox name, and those under it (delim), are gone from the server
+ * (DELETE, RENAME): no pooled session nor watcher stays in them. */
+static void change_gone(struct fs *fs, const char *name, char delim)
+{
+	imap_pool_forget_mailbox(fs->cfg.pool, name, delim);
+	fs_watch_forget(fs, name, delim);
+}
+
 int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name)
 {
 	struct imap_mbox_status st;
@@ -279,8 +287,7 @@ int fs_change_rmdir(struct fs *fs, uint64_t parent, const char *name)
 	if (ret < 0)
 		return change_errno(ret);
 	log_info("deleted mailbox %s", m->raw);
-	imap_pool_forget_mailbox(fs->cfg.pool, m->raw, 0);
-	fs_watch_forget(fs, m->raw, 0);
+	change_gone(fs, m->raw, 0);
 	return 0;
 }
 
@@ -300,7 +307,7 @@ static void change_moved(struct fs *fs, const char *from, const char *to, char d
 		struct fs_mbox *x = v, *y;
 		char *now;
 
-		if (!fs_mbox_under(x->raw, from, delim) || x->dir->linked)
+		if (!imap_mailbox_under(x->raw, from, delim) || x->dir->linked)
 			continue;
 		now = g_strconcat(to, x->raw + strlen(from), NULL);
 		y = g_hash_table_lookup(fs->mboxes, now);
@@ -354,8 +361,7 @@ static int change_rename_mbox(struct fs *fs, struct fs_mbox *m, uint64_t newpare
 	if (ret == 0) {
 		log_info("renamed mailbox %s to %s", from, to);
 		change_moved(fs, from, to, m->delim);
-		imap_pool_forget_mailbox(fs->cfg.pool, from, m->delim);
-		fs_watch_forget(fs, from, m->delim);
+		change_gone(fs, from, m->delim);
 		/* The kernel moved its name to the old directory's inode; the
 		 * new mailbox is another node. */
 		fs_notify_entry(fs, newparent, newname);

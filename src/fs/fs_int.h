@@ -225,8 +225,6 @@ int fs_mbox_refresh(struct fs *fs, struct fs_mbox *m);
 /* With fs->lock held: true when m's listing needs a refresh. */
 bool fs_mbox_listing_old(const struct fs *fs, const struct fs_mbox *m);
 bool fs_mbox_tree_old(const struct fs *fs);
-/* Whether the mailbox raw is name or one below it (delim 0: name only). */
-bool fs_mbox_under(const char *raw, const char *name, char delim);
 void fs_mbox_free_all(struct fs *fs);
 /* With fs->lock held: takes message n out of m's listing after the
  * server removed it (rm, mv), counting it out of EXISTS as the server

@@ -113,14 +113,6 @@ bool fs_conn_retryable(struct imap_conn *c, int err)
 	return imap_conn_is_broken(c) && (err == -ECONNRESET || err == -EPIPE);
 }
 
-bool fs_mbox_under(const char *raw, const char *name, char delim)
-{
-	size_t len = strlen(name);
-
-	return strncmp(raw, name, len) == 0 &&
-	       (raw[len] == '\0' || (delim != 0 && raw[len] == delim));
-}
-
 bool fs_mbox_tree_old(const struct fs *fs)
 {
 	return g_get_monotonic_time() - fs->tree_checked_at >=

@@ -242,10 +242,11 @@ static void *fs_watch_main(void *arg)
 		if (c != NULL)
 			log_info("watcher %u: %s: %s", wr->id, m->raw, imap_conn_error(c));
 		if (c != NULL && !imap_conn_is_broken(c)) {
-			/* The server refused the mailbox (EXAMINE: NO), most
-			 * likely gone: another client deleted or renamed it.
-			 * Asking again would be refused again, forever; it is
-			 * watched again when listed again. */
+			/* The server refused a command on a sound connection:
+			 * most likely EXAMINE of a mailbox another client
+			 * deleted or renamed.  Asking again would be refused
+			 * again, forever; it is watched again when listed
+			 * again. */
 			pthread_mutex_lock(&w->lock);
 			if (wr->want == m)
 				wr->want = NULL;
@@ -337,7 +338,7 @@ void fs_watch_forget(struct fs *fs, const char *name, char delim)
 		struct fs_watcher *wr = &w->v[i];
 
 		/* want->raw never changes: safe to read. */
-		if (wr->want != NULL && fs_mbox_under(wr->want->raw, name, delim)) {
+		if (wr->want != NULL && imap_mailbox_under(wr->want->raw, name, delim)) {
 			wr->want = NULL;
 			fs_watch_wake(wr);
 		}

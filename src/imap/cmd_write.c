@@ -365,6 +365,14 @@ int imap_conn_rename(struct imap_conn *c, const char *from, const char *to)
 	return write_simple(c, "RENAME", from, to);
 }
 
+bool imap_mailbox_under(const char *name, const char *top, char delim)
+{
+	size_t len = strlen(top);
+
+	return strncmp(name, top, len) == 0 &&
+	       (name[len] == '\0' || (delim != 0 && name[len] == delim));
+}
+
 /* ---- STATUS ---- */
 
 struct write_status {

@@ -242,15 +242,6 @@ int imap_pool_open_extra(struct imap_pool *p, struct imap_conn **c_r, char *err,
 	return imap_conn_open(&p->o, c_r, err, errlen);
 }
 
-/* Whether sel is name or a mailbox below it. */
-static bool pool_under(const char *sel, const char *name, char delim)
-{
-	size_t len = strlen(name);
-
-	return sel != NULL && strncmp(sel, name, len) == 0 &&
-	       (sel[len] == '\0' || (delim != 0 && sel[len] == delim));
-}
-
 void imap_pool_forget_mailbox(struct imap_pool *p, const char *name, char delim)
 {
 	/* p->max is fixed at creation: no lock. */
@@ -261,7 +252,9 @@ void imap_pool_forget_mailbox(struct imap_pool *p, const char *name, char delim)
 		abort();
 	pthread_mutex_lock(&p->lock);
 	for (unsigned i = 0; i < p->nidle;) {
-		if (pool_under(imap_conn_selected(p->idle[i].c), name, delim)) {
+		const char *sel = imap_conn_selected(p->idle[i].c);
+
+		if (sel != NULL && imap_mailbox_under(sel, name, delim)) {
 			drop[ndrop++] = p->idle[i].c;
 			memmove(&p->idle[i], &p->idle[i + 1], (p->nidle - i - 1) * sizeof(*p->idle));
 			p->nidle--;
