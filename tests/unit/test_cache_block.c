@@ -1055,7 +1055,12 @@ START_TEST(test_bound_holds_on_disk_while_threads_put)
 	atomic_store(&stop, true);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
+#ifndef __SANITIZE_ADDRESS__
+	/* Under the sanitizers the sampler can be too slow ever to see the
+	 * directory between two changes (CI: none in 5,000 puts each): that
+	 * build checks these puts for memory errors, this one the bound. */
 	ck_assert_uint_gt(samples, 0);
+#endif
 	/* A temporary index file is written beside the one it replaces. */
 	ck_assert_uint_le(peak, max + 8192);
 	cache_block_free(&c);
