@@ -10,7 +10,8 @@
  * used least recently.  Mailboxes no watcher holds are refreshed when
  * listed after list_ttl_s.  A mailbox that is gone (deleted or renamed
  * here: fs_watch_forget; by another client: EXAMINE is refused) is left,
- * and watched again only when listed again.
+ * and watched again only when listed again; one the mount deleted or
+ * renamed takes its session with it.
  *
  * A watcher whose connection fails tries again after 1 s, doubling up to
  * FS_WATCH_BACKOFF_MAX_MS; a server without IDLE stops all of them (the
@@ -51,6 +52,7 @@ struct fs_watcher {
 	int wake[2];	      /* a byte in wake[1]: look at want again */
 	struct fs_mbox *want; /* protected by w->lock: mailbox to watch */
 	gint64 used;	      /* protected by w->lock: last use of want */
+	bool gone;	      /* protected by w->lock: a mailbox it held is gone */
 };
 
 struct fs_watch {
@@ -202,6 +204,7 @@ static void *fs_watch_main(void *arg)
 
 	for (;;) {
 		struct fs_mbox *m;
+		bool gone;
 		int ret;
 
 		pthread_mutex_lock(&w->lock);
@@ -210,7 +213,18 @@ static void *fs_watch_main(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
+		gone = wr->gone;
+		wr->gone = false;
 		pthread_mutex_unlock(&w->lock);
+		if (gone && c != NULL) {
+			/* Its session had the mailbox the mount deleted or
+			 * renamed selected: a server may end it at any moment
+			 * (Dovecot's sdbox does), so the next mailbox gets a
+			 * session of its own. */
+			log_debug(LOG_FS, "fs: watcher %u: closing the session of a mailbox gone",
+				  wr->id);
+			imap_conn_close(&c);
+		}
 		if (m == NULL) {
 			fs_watch_sleep(wr, -1);
 			continue;
@@ -340,6 +354,7 @@ void fs_watch_forget(struct fs *fs, const char *name, char delim)
 		/* want->raw never changes: safe to read. */
 		if (wr->want != NULL && imap_mailbox_under(wr->want->raw, name, delim)) {
 			wr->want = NULL;
+			wr->gone = true;
 			fs_watch_wake(wr);
 		}
 	}

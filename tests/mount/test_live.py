@@ -296,6 +296,16 @@ class LiveTest(TimedTestCase):
                time.monotonic() < deadline):
             time.sleep(0.05)
         self.assertIn(f"watcher 1: idle done on {self.other}\n", self.mount.stderr())
+        # ... and closes that session: a server may end it at any moment
+        # (Dovecot's sdbox does), so the next mailbox gets a new one.
+        deadline = time.monotonic() + 5
+        while ("watcher 1: closing the session of a mailbox gone" not in self.mount.stderr() and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertIn("watcher 1: closing the session of a mailbox gone", self.mount.stderr())
+        mark = tm._server.log_mark()
+        self.watch(self.box)
+        self.assertEqual(len(re.findall(r"Login: user=<alice>", tm._server.log_since(mark))), 1)
 
 
 if __name__ == "__main__":
